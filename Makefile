@@ -1,0 +1,41 @@
+# The two commands users need: `make up` (the local two-region sandbox) and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: help venv lint test test-unit openapi build clean
+
+help:
+	@echo "make test     lint and run every test suite (creates .venv on first use)"
+	@echo "make openapi  regenerate docs/openapi.json from the API resolver"
+	@echo "make build    build the Lambda artifacts into build/"
+	@echo "make clean    remove build outputs and the virtual environment"
+
+$(STAMP): pyproject.toml
+	@command -v python3 >/dev/null || { echo "python3 (3.11+) is required" >&2; exit 1; }
+	@python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11+ is required" >&2; exit 1; }
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e '.[ops,dev]'
+	@touch $@
+
+venv: $(STAMP)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+test: lint
+	$(VENV)/bin/pytest
+
+test-unit: $(STAMP)
+	$(VENV)/bin/pytest tests/unit
+
+openapi: $(STAMP)
+	$(VENV)/bin/bookstore openapi --output docs/openapi.json
+
+clean:
+	rm -rf build $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""The `bookstore` command line: operator tools around the Lambda code."""
