@@ -38,7 +38,9 @@ class SettingsError(RuntimeError):
 
 def settings_from_env(env: dict[str, str] | None = None) -> Settings:
     env = dict(os.environ) if env is None else env
-    tables = {table.logical_name.lower() + "_table": env.get(table_env_var(table)) for table in TABLES}
+    tables = {
+        table.logical_name.lower() + "_table": env.get(table_env_var(table)) for table in TABLES
+    }
     values = {
         "region": env.get("BOOKSTORE_REGION") or env.get("AWS_REGION"),
         **tables,

@@ -1,0 +1,401 @@
+"""BlogTier: WordPress on ECS Fargate behind an HTTPS ALB for `blog.<domain>`, backed by this
+region's member of the Aurora MySQL global database.
+
+In the primary the cluster is the global database's writer and the DB credentials live in a
+Secrets Manager secret replicated to the secondary region. In the secondary the cluster joins
+the global cluster without credentials (it inherits them) and WordPress reads the replicated
+secret; until an Aurora global failover promotes it, that cluster is read-only (see
+docs/deploy.md, "The blog in the secondary region").
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Literal
+
+import pulumi
+import pulumi_aws as aws
+
+from components.aws_helpers import (
+    assume_role_policy,
+    log_group_arn_pattern,
+    policy_document,
+    statement,
+    validated_certificate,
+)
+
+DB_USERNAME = "wordpress"
+DB_NAME = "wordpress"
+DB_PORT = 3306
+CONTAINER_PORT = 80
+ALB_SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+
+
+@dataclass(frozen=True)
+class BlogTierArgs:
+    role: Literal["primary", "secondary"]
+    region: str
+    prefix: str
+    domain: str
+    hosted_zone_id: str
+    vpc_id: pulumi.Input[str]
+    public_subnet_ids: list[pulumi.Input[str]]
+    private_subnet_ids: list[pulumi.Input[str]]
+    global_cluster_id: pulumi.Input[str]
+    engine_version: pulumi.Input[str]
+    instance_class: str
+    image: str
+    db_password: pulumi.Input[str] | None = None
+    """Primary only: the master password stored in the replicated secret."""
+    secret_replica_region: str | None = None
+    """Primary only: where the secret is replicated (the secondary region)."""
+    db_secret_arn: pulumi.Input[str] | None = None
+    """Secondary only: the secret's ARN in the primary region (its replica is read here)."""
+    db_endpoint: Literal["reader", "writer"] = "reader"
+    """Secondary only: which endpoint WordPress uses (`writer` after an Aurora failover)."""
+    cpu: int = 512
+    memory_mb: int = 1024
+    desired_count: int = 1
+    log_retention_days: int = 30
+    deletion_protection: bool = True
+
+
+def replica_secret_arn(arn: str, region: str) -> str:
+    """A replicated secret keeps its ARN except for the region field."""
+    parts = arn.split(":")
+    parts[3] = region
+    return ":".join(parts)
+
+
+class BlogTier(pulumi.ComponentResource):
+    def __init__(
+        self, name: str, args: BlogTierArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("bookstore:index:BlogTier", name, None, opts)
+        primary = args.role == "primary"
+        if primary and (args.db_password is None or args.secret_replica_region is None):
+            raise ValueError("the primary blog needs db_password and secret_replica_region")
+        if not primary and args.db_secret_arn is None:
+            raise ValueError("the secondary blog needs the primary's db_secret_arn")
+        self._name, self._args = name, args
+        self._opts = pulumi.ResourceOptions(parent=self)
+
+        self._security_groups()
+        self.secret_arn = self._secret() if primary else pulumi.Output.from_input(
+            args.db_secret_arn
+        ).apply(lambda arn: replica_secret_arn(str(arn), args.region))
+        self._database()
+        self._load_balancer()
+        self._service()
+        self.register_outputs(
+            {
+                "albDnsName": self.alb.dns_name,
+                "clusterArn": self.cluster.arn,
+                "secretArn": self.secret_arn,
+            }
+        )
+
+    def _security_groups(self) -> None:
+        args, name, opts = self._args, self._name, self._opts
+
+        def group(kind: str, description: str) -> aws.ec2.SecurityGroup:
+            return aws.ec2.SecurityGroup(
+                f"{name}-{kind}-sg",
+                vpc_id=args.vpc_id,
+                description=description,
+                region=args.region,
+                opts=opts,
+            )
+
+        self.alb_sg = group("alb", "Blog ALB: HTTPS from anywhere")
+        self.task_sg = group("tasks", "WordPress tasks: HTTP from the ALB only")
+        self.db_sg = group("db", "Blog Aurora cluster: MySQL from the WordPress tasks only")
+
+        def ingress(rule: str, sg: aws.ec2.SecurityGroup, port: int, **source: object) -> None:
+            aws.vpc.SecurityGroupIngressRule(
+                f"{name}-{rule}",
+                security_group_id=sg.id,
+                ip_protocol="tcp",
+                from_port=port,
+                to_port=port,
+                region=args.region,
+                opts=opts,
+                **source,  # type: ignore[arg-type]
+            )
+
+        ingress("alb-https-ipv4", self.alb_sg, 443, cidr_ipv4="0.0.0.0/0")
+        ingress("alb-https-ipv6", self.alb_sg, 443, cidr_ipv6="::/0")
+        ingress("tasks-from-alb", self.task_sg, CONTAINER_PORT, referenced_security_group_id=self.alb_sg.id)
+        ingress("db-from-tasks", self.db_sg, DB_PORT, referenced_security_group_id=self.task_sg.id)
+        aws.vpc.SecurityGroupEgressRule(
+            f"{name}-alb-to-tasks",
+            security_group_id=self.alb_sg.id,
+            referenced_security_group_id=self.task_sg.id,
+            ip_protocol="tcp",
+            from_port=CONTAINER_PORT,
+            to_port=CONTAINER_PORT,
+            region=args.region,
+            opts=opts,
+        )
+        # Tasks pull the image from Docker Hub and reach Secrets Manager and CloudWatch over
+        # the internet (public IP, no NAT); nothing can connect to them but the ALB.
+        aws.vpc.SecurityGroupEgressRule(
+            f"{name}-tasks-egress",
+            security_group_id=self.task_sg.id,
+            cidr_ipv4="0.0.0.0/0",
+            ip_protocol="-1",
+            region=args.region,
+            opts=opts,
+        )
+
+    def _secret(self) -> pulumi.Output[str]:
+        args, name, opts = self._args, self._name, self._opts
+        secret = aws.secretsmanager.Secret(
+            f"{name}-db-credentials",
+            name=f"{args.prefix}/blog/db-credentials",
+            description="WordPress database credentials (Aurora global database master user)",
+            replicas=[aws.secretsmanager.SecretReplicaArgs(region=str(args.secret_replica_region))],
+            recovery_window_in_days=7,
+            region=args.region,
+            opts=opts,
+        )
+        aws.secretsmanager.SecretVersion(
+            f"{name}-db-credentials-value",
+            secret_id=secret.id,
+            secret_string=pulumi.Output.json_dumps(
+                {"username": DB_USERNAME, "password": args.db_password}
+            ),
+            region=args.region,
+            opts=opts,
+        )
+        return secret.arn
+
+    def _database(self) -> None:
+        args, name, opts = self._args, self._name, self._opts
+        subnet_group = aws.rds.SubnetGroup(
+            f"{name}-db-subnets",
+            subnet_ids=args.private_subnet_ids,
+            region=args.region,
+            opts=opts,
+        )
+        common: dict[str, object] = {
+            "engine": "aurora-mysql",
+            "engine_version": args.engine_version,
+            "global_cluster_identifier": args.global_cluster_id,
+            "db_subnet_group_name": subnet_group.name,
+            "vpc_security_group_ids": [self.db_sg.id],
+            "storage_encrypted": True,
+            "deletion_protection": args.deletion_protection,
+            "backup_retention_period": 7,
+            "copy_tags_to_snapshot": True,
+            "region": args.region,
+        }
+        if args.role == "primary":
+            self.cluster = aws.rds.Cluster(
+                f"{name}-db",
+                master_username=DB_USERNAME,
+                master_password=args.db_password,
+                database_name=DB_NAME,
+                final_snapshot_identifier=f"{args.prefix}-blog-{args.role}-final",
+                opts=opts,
+                **common,  # type: ignore[arg-type]
+            )
+        else:
+            # An encrypted cross-region member needs a key in its own region: the account's
+            # AWS-managed RDS key there.
+            rds_key = aws.kms.get_alias_output(
+                name="alias/aws/rds",
+                region=args.region,
+                opts=pulumi.InvokeOutputOptions(parent=self),
+            )
+            self.cluster = aws.rds.Cluster(
+                f"{name}-db",
+                kms_key_id=rds_key.target_key_arn,
+                skip_final_snapshot=True,
+                opts=pulumi.ResourceOptions(
+                    parent=self,
+                    # Joining a global database sets the replication source; a failover
+                    # changes it. Neither is this program's to undo.
+                    ignore_changes=["replication_source_identifier", "global_cluster_identifier"],
+                ),
+                **common,  # type: ignore[arg-type]
+            )
+        self.instance = aws.rds.ClusterInstance(
+            f"{name}-db-1",
+            cluster_identifier=self.cluster.id,
+            engine="aurora-mysql",
+            engine_version=args.engine_version,
+            instance_class=args.instance_class,
+            db_subnet_group_name=subnet_group.name,
+            publicly_accessible=False,
+            region=args.region,
+            opts=opts,
+        )
+        use_reader = args.role == "secondary" and args.db_endpoint == "reader"
+        self.db_host: pulumi.Output[str] = (
+            self.cluster.reader_endpoint if use_reader else self.cluster.endpoint
+        )
+
+    def _load_balancer(self) -> None:
+        args, name, opts = self._args, self._name, self._opts
+        self.alb = aws.lb.LoadBalancer(
+            f"{name}-alb",
+            load_balancer_type="application",
+            internal=False,
+            subnets=args.public_subnet_ids,
+            security_groups=[self.alb_sg.id],
+            drop_invalid_header_fields=True,
+            region=args.region,
+            opts=opts,
+        )
+        self.target_group = aws.lb.TargetGroup(
+            f"{name}-tg",
+            port=CONTAINER_PORT,
+            protocol="HTTP",
+            target_type="ip",
+            vpc_id=args.vpc_id,
+            deregistration_delay=30,
+            health_check=aws.lb.TargetGroupHealthCheckArgs(
+                # WordPress answers / with a redirect until it is installed.
+                path="/",
+                matcher="200-399",
+                interval=15,
+                healthy_threshold=2,
+                unhealthy_threshold=3,
+            ),
+            region=args.region,
+            opts=opts,
+        )
+        certificate_arn = validated_certificate(
+            f"{name}-blog",
+            domain_name=f"blog.{args.domain}",
+            zone_id=args.hosted_zone_id,
+            region=args.region,
+            parent=self,
+        )
+        self.listener = aws.lb.Listener(
+            f"{name}-https",
+            load_balancer_arn=self.alb.arn,
+            port=443,
+            protocol="HTTPS",
+            ssl_policy=ALB_SSL_POLICY,
+            certificate_arn=certificate_arn,
+            default_actions=[
+                aws.lb.ListenerDefaultActionArgs(
+                    type="forward", target_group_arn=self.target_group.arn
+                )
+            ],
+            region=args.region,
+            opts=opts,
+        )
+
+    def _service(self) -> None:
+        args, name, opts = self._args, self._name, self._opts
+        log_group = aws.cloudwatch.LogGroup(
+            f"{name}-logs",
+            name=f"/{args.prefix}/{args.role}/blog",
+            retention_in_days=args.log_retention_days,
+            region=args.region,
+            opts=opts,
+        )
+        execution_role = aws.iam.Role(
+            f"{name}-execution-role",
+            assume_role_policy=assume_role_policy("ecs-tasks.amazonaws.com"),
+            opts=opts,
+        )
+        aws.iam.RolePolicy(
+            f"{name}-execution-policy",
+            role=execution_role.id,
+            policy=policy_document(
+                [
+                    statement(
+                        ["logs:CreateLogStream", "logs:PutLogEvents"],
+                        [log_group_arn_pattern(log_group)],
+                    ),
+                    statement(["secretsmanager:GetSecretValue"], [self.secret_arn]),
+                ]
+            ),
+            opts=opts,
+        )
+        site = f"https://blog.{args.domain}"
+        config_extra = (
+            f"define('WP_HOME', '{site}'); define('WP_SITEURL', '{site}'); "
+            "if (($_SERVER['HTTP_X_FORWARDED_PROTO'] ?? '') === 'https') "
+            "{ $_SERVER['HTTPS'] = 'on'; }"
+        )
+        containers = pulumi.Output.all(
+            host=self.db_host, secret=self.secret_arn, logs=log_group.name
+        ).apply(
+            lambda v: json.dumps(
+                [
+                    {
+                        "name": "wordpress",
+                        "image": args.image,
+                        "essential": True,
+                        "portMappings": [{"containerPort": CONTAINER_PORT, "protocol": "tcp"}],
+                        "environment": [
+                            {"name": "WORDPRESS_DB_HOST", "value": f"{v['host']}:{DB_PORT}"},
+                            {"name": "WORDPRESS_DB_NAME", "value": DB_NAME},
+                            {"name": "WORDPRESS_CONFIG_EXTRA", "value": config_extra},
+                        ],
+                        "secrets": [
+                            {
+                                "name": "WORDPRESS_DB_USER",
+                                "valueFrom": f"{v['secret']}:username::",
+                            },
+                            {
+                                "name": "WORDPRESS_DB_PASSWORD",
+                                "valueFrom": f"{v['secret']}:password::",
+                            },
+                        ],
+                        "logConfiguration": {
+                            "logDriver": "awslogs",
+                            "options": {
+                                "awslogs-group": v["logs"],
+                                "awslogs-region": args.region,
+                                "awslogs-stream-prefix": "wordpress",
+                            },
+                        },
+                    }
+                ]
+            )
+        )
+        cluster = aws.ecs.Cluster(f"{name}-cluster", region=args.region, opts=opts)
+        task = aws.ecs.TaskDefinition(
+            f"{name}-task",
+            family=f"{args.prefix}-blog-{args.role}",
+            cpu=str(args.cpu),
+            memory=str(args.memory_mb),
+            network_mode="awsvpc",
+            requires_compatibilities=["FARGATE"],
+            runtime_platform=aws.ecs.TaskDefinitionRuntimePlatformArgs(
+                cpu_architecture="ARM64", operating_system_family="LINUX"
+            ),
+            execution_role_arn=execution_role.arn,
+            container_definitions=containers,
+            region=args.region,
+            opts=opts,
+        )
+        self.service = aws.ecs.Service(
+            f"{name}-service",
+            cluster=cluster.arn,
+            task_definition=task.arn,
+            desired_count=args.desired_count,
+            launch_type="FARGATE",
+            network_configuration=aws.ecs.ServiceNetworkConfigurationArgs(
+                subnets=args.public_subnet_ids,
+                security_groups=[self.task_sg.id],
+                assign_public_ip=True,
+            ),
+            load_balancers=[
+                aws.ecs.ServiceLoadBalancerArgs(
+                    target_group_arn=self.target_group.arn,
+                    container_name="wordpress",
+                    container_port=CONTAINER_PORT,
+                )
+            ],
+            health_check_grace_period_seconds=120,
+            region=args.region,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.listener, self.instance]),
+        )

@@ -1,0 +1,1 @@
+"""The bookstore's Lambda code: domain logic, data access and HTTP/stream transport."""

@@ -1,0 +1,124 @@
+"""Checkout: the cart becomes an order in one transaction, exactly once per idempotency key."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from bookstore.cart import cart_total, now_iso
+from bookstore.data.carts import BOOK, CartRepository
+from bookstore.data.orders import CUSTOMER, ORDER, OrdersRepository
+from bookstore.errors import Conflict, NotFound
+from bookstore.identifiers import check_idempotency_key, derive_order_id, is_order_id
+from bookstore.models import Order, OrderLine
+from bookstore.money import format_money
+
+
+@dataclass(frozen=True)
+class CheckoutResult:
+    order: Order
+    created: bool
+
+
+def to_order(item: dict[str, Any]) -> Order:
+    return Order(
+        orderId=str(item[ORDER]),
+        createdAt=str(item["createdAt"]),
+        items=[
+            OrderLine(
+                bookId=str(line["bookId"]),
+                title=str(line["title"]),
+                price=format_money(Decimal(line["price"])),
+                quantity=int(line["quantity"]),
+            )
+            for line in item["items"]
+        ],
+        total=format_money(Decimal(item["total"])),
+        region=str(item["region"]),
+    )
+
+
+def _cancellation_codes(error: ClientError) -> list[str]:
+    reasons = error.response.get("CancellationReasons") or []
+    return [str(reason.get("Code", "None")) for reason in reasons]
+
+
+class CheckoutService:
+    def __init__(self, carts: CartRepository, orders: OrdersRepository, region: str) -> None:
+        self._carts = carts
+        self._orders = orders
+        self._region = region
+
+    def place_order(self, customer_id: str, idempotency_key: str | None) -> CheckoutResult:
+        key = check_idempotency_key(idempotency_key)
+        order_id = derive_order_id(customer_id, key)
+        existing = self._orders.get(customer_id, order_id, consistent=True)
+        if existing is not None:
+            return CheckoutResult(to_order(existing), created=False)
+
+        lines = sorted(self._carts.lines(customer_id), key=lambda line: str(line[BOOK]))
+        if not lines:
+            raise Conflict("EMPTY_CART", "the cart is empty")
+        order = {
+            CUSTOMER: customer_id,
+            ORDER: order_id,
+            "createdAt": now_iso(),
+            "idempotencyKey": key,
+            "items": [
+                {
+                    "bookId": str(line[BOOK]),
+                    "title": line["title"],
+                    "price": Decimal(line["price"]),
+                    "quantity": int(line["quantity"]),
+                }
+                for line in lines
+            ],
+            "total": cart_total(lines),
+            "region": self._region,
+        }
+        steps = [self._orders.put_request(order)] + [
+            self._carts.delete_request(line) for line in lines
+        ]
+        try:
+            self._orders.transact(steps)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                raise
+            codes = _cancellation_codes(error)
+            if codes and codes[0] == "ConditionalCheckFailed":
+                # A concurrent request with the same key won the race: answer with its order.
+                winner = self._orders.get(customer_id, order_id, consistent=True)
+                if winner is not None:
+                    return CheckoutResult(to_order(winner), created=False)
+            if any(code == "ConditionalCheckFailed" for code in codes[1:]):
+                raise Conflict(
+                    "CART_CHANGED",
+                    "the cart changed during checkout; review it and try again",
+                ) from error
+            raise Conflict(
+                "CHECKOUT_CONFLICT", "the checkout conflicted with another request; retry"
+            ) from error
+        return CheckoutResult(to_order(order), created=True)
+
+
+class OrderHistory:
+    def __init__(self, orders: OrdersRepository) -> None:
+        self._orders = orders
+
+    def list(self, customer_id: str) -> list[Order]:
+        items = self._orders.for_customer(customer_id)
+        items.sort(key=lambda item: (str(item["createdAt"]), str(item[ORDER])), reverse=True)
+        return [to_order(item) for item in items]
+
+    def get(self, customer_id: str, order_id: str) -> Order:
+        item = (
+            self._orders.get(customer_id, order_id, consistent=True)
+            if is_order_id(order_id)
+            else None
+        )
+        if item is None:
+            raise NotFound(f"no order with id {order_id!r}", field="orderId")
+        return to_order(item)

@@ -1,0 +1,1 @@
+"""Data access: DynamoDB repositories and the Redis client. No HTTP and no business rules."""

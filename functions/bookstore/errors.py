@@ -1,0 +1,42 @@
+"""Domain errors. The HTTP layer maps each to a status code in one place (`http/errors.py`)."""
+
+from __future__ import annotations
+
+
+class BookstoreError(Exception):
+    """Base of every error the API reports to its caller."""
+
+    code = "ERROR"
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class InvalidInput(BookstoreError):
+    code = "INVALID_INPUT"
+
+
+class Unauthorized(BookstoreError):
+    code = "UNAUTHORIZED"
+
+
+class NotFound(BookstoreError):
+    code = "NOT_FOUND"
+
+
+class Conflict(BookstoreError):
+    """The request is well formed but the current state forbids it."""
+
+    def __init__(self, code: str, message: str, field: str | None = None) -> None:
+        super().__init__(message, field)
+        self.code = code
+
+
+class Unavailable(BookstoreError):
+    """A dependency this region needs cannot be reached, or the region is fenced."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code

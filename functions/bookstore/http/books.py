@@ -1,0 +1,54 @@
+"""Public catalog routes: books, categories, best sellers."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+
+from bookstore import services
+from bookstore.bestsellers import best_sellers
+from bookstore.catalog import DEFAULT_LIMIT, MAX_LIMIT, MAX_QUERY_LENGTH, BookQuery
+from bookstore.http.docs import fails
+from bookstore.models import BestsellerList, Book, BookPage, CategoryList
+
+router = Router()
+
+
+@router.get(
+    "/books",
+    summary="List books, optionally by category or matching a search",
+    responses={400: fails("Invalid query")},
+)
+def list_books(
+    category: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+    q: Annotated[str | None, Query(max_length=MAX_QUERY_LENGTH)] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+) -> BookPage:
+    query = BookQuery(category=category, q=q, limit=limit, cursor=cursor)
+    return services.catalog().list(query)
+
+
+@router.get(
+    "/books/<bookId>",
+    summary="One book",
+    responses={404: fails("Unknown book")},
+)
+def get_book(bookId: Annotated[str, Path(max_length=128)]) -> Book:
+    return services.catalog().get(bookId)
+
+
+@router.get("/categories", summary="Categories with their number of books")
+def list_categories() -> CategoryList:
+    return services.catalog().categories()
+
+
+@router.get(
+    "/bestsellers",
+    summary="The top 20 books by copies sold",
+    responses={503: fails("Leaderboard unavailable")},
+)
+def list_bestsellers() -> BestsellerList:
+    return best_sellers(services.leaderboard(), services.books(), services.orders())

@@ -1,0 +1,43 @@
+"""Cart routes (authenticated)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+
+from bookstore import services
+from bookstore.http.auth import customer_id
+from bookstore.http.docs import UNAUTHORIZED, fails, returns
+from bookstore.models import Cart, CartItem, SetQuantity
+
+router = Router()
+
+
+@router.get("/cart", summary="The caller's cart", responses={401: UNAUTHORIZED})
+def get_cart() -> Cart:
+    return services.cart_service().view(customer_id(router))
+
+
+@router.put(
+    "/cart/<bookId>",
+    summary="Set the quantity of one book in the cart",
+    responses={400: fails("Invalid quantity"), 401: UNAUTHORIZED, 404: fails("Unknown book")},
+)
+def put_cart_line(
+    bookId: Annotated[str, Path(max_length=128)],
+    body: Annotated[SetQuantity, Body()],
+) -> CartItem:
+    return services.cart_service().set_quantity(customer_id(router), bookId, body.quantity)
+
+
+@router.delete(
+    "/cart/<bookId>",
+    summary="Remove one book from the cart (idempotent)",
+    responses={204: returns("Removed"), 401: UNAUTHORIZED},
+)
+def delete_cart_line(bookId: Annotated[str, Path(max_length=128)]) -> Response[None]:
+    services.cart_service().remove(customer_id(router), bookId)
+    return Response(status_code=204)

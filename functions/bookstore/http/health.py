@@ -1,0 +1,32 @@
+"""GET /health: the deep check that Route 53 and the sandbox front door poll."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.api_gateway import Router
+
+from bookstore import services
+from bookstore.data import clients
+from bookstore.health import check_health
+from bookstore.http.docs import returns
+from bookstore.models import HealthReport
+from bookstore.settings import get_settings
+
+router = Router()
+
+
+@router.get(
+    "/health",
+    summary="Deep health of this region (DynamoDB, Redis, drill fence)",
+    responses={
+        200: returns("ok or degraded", HealthReport),
+        503: returns("This region cannot serve", HealthReport),
+    },
+)
+def health() -> Response[str]:
+    result = check_health(get_settings().region, services.health_books(), clients.redis_client())
+    return Response(
+        status_code=result.status_code,
+        content_type=content_types.APPLICATION_JSON,
+        body=result.report.model_dump_json(),
+    )

@@ -1,0 +1,61 @@
+"""Order routes (authenticated): checkout and history."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Header, Path
+
+from bookstore import services
+from bookstore.http.auth import customer_id
+from bookstore.http.docs import UNAUTHORIZED, fails, returns
+from bookstore.models import Order, OrderList
+
+router = Router()
+
+
+@router.post(
+    "/orders",
+    summary="Turn the cart into an order, exactly once per Idempotency-Key",
+    responses={
+        200: returns("Replay: the order this key created", Order),
+        201: returns("Order created", Order),
+        400: fails("Missing or invalid Idempotency-Key"),
+        401: UNAUTHORIZED,
+        409: fails("Empty cart, or the cart changed during checkout"),
+    },
+)
+def place_order(
+    idempotency_key: Annotated[
+        str,
+        Header(
+            alias="Idempotency-Key",
+            min_length=1,
+            max_length=128,
+            pattern=r"^[A-Za-z0-9_-]{1,128}$",
+            description="One key per checkout attempt; reuse it when retrying that attempt.",
+        ),
+    ],
+) -> Response[str]:
+    result = services.checkout_service().place_order(customer_id(router), idempotency_key)
+    return Response(
+        status_code=201 if result.created else 200,
+        content_type=content_types.APPLICATION_JSON,
+        body=result.order.model_dump_json(),
+    )
+
+
+@router.get("/orders", summary="The caller's orders, newest first", responses={401: UNAUTHORIZED})
+def list_orders() -> OrderList:
+    return OrderList(items=services.order_history().list(customer_id(router)))
+
+
+@router.get(
+    "/orders/<orderId>",
+    summary="One of the caller's orders",
+    responses={401: UNAUTHORIZED, 404: fails("No such order for this customer")},
+)
+def get_order(orderId: Annotated[str, Path(max_length=128)]) -> Order:
+    return services.order_history().get(customer_id(router), orderId)

@@ -1,0 +1,133 @@
+"""The best-seller leaderboard in Redis, fed by the Orders stream.
+
+Counting is idempotent per order: the order id goes into a set in the same atomic script that
+adds the quantities, so a redelivered stream record changes nothing. All keys share one hash
+tag so that the scripts and the swap also work on a clustered Redis.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, cast
+
+import redis
+
+from bookstore.data.orders import ORDER
+
+TOP = 20
+
+_COUNT = """
+if redis.call('SADD', KEYS[2], ARGV[1]) == 0 then return 0 end
+for i = 2, #ARGV, 2 do redis.call('ZINCRBY', KEYS[1], ARGV[i + 1], ARGV[i]) end
+return 1
+"""
+
+_SWAP = """
+if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('RENAME', KEYS[1], KEYS[3])
+else redis.call('DEL', KEYS[3]) end
+if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('RENAME', KEYS[2], KEYS[4])
+else redis.call('DEL', KEYS[4]) end
+redis.call('SET', KEYS[5], ARGV[1])
+return 1
+"""
+
+
+@dataclass(frozen=True)
+class OrderTally:
+    """What one order adds to the leaderboard: copies sold per book."""
+
+    order_id: str
+    copies: Mapping[str, int]
+
+
+def tally_from_item(item: Mapping[str, Any]) -> OrderTally:
+    """Reads an Orders item (or stream image); a malformed one is a ValueError."""
+    order_id = item.get(ORDER)
+    lines = item.get("items")
+    if not isinstance(order_id, str) or not order_id or not isinstance(lines, list) or not lines:
+        raise ValueError("not an order: missing order id or lines")
+    copies: dict[str, int] = {}
+    for line in lines:
+        if not isinstance(line, Mapping):
+            raise ValueError(f"order {order_id}: a line is not a map")
+        book_id = line.get("bookId")
+        quantity = line.get("quantity")
+        if not isinstance(book_id, str) or not isinstance(quantity, int | Decimal):
+            raise ValueError(f"order {order_id}: a line lacks bookId or quantity")
+        if quantity != int(quantity) or int(quantity) < 1:
+            raise ValueError(f"order {order_id}: quantity {quantity} is not a positive integer")
+        copies[book_id] = copies.get(book_id, 0) + int(quantity)
+    return OrderTally(order_id=order_id, copies=copies)
+
+
+class Leaderboard:
+    def __init__(self, client: redis.Redis, name: str = "bestsellers") -> None:
+        self._redis = client
+        tag = "{" + name + "}"
+        self.board_key = f"{tag}:board"
+        self.counted_key = f"{tag}:counted"
+        self.built_key = f"{tag}:built"
+        self._lock_key = f"{tag}:rebuild-lock"
+        self._tag = tag
+        self._count = client.register_script(_COUNT)
+        self._swap = client.register_script(_SWAP)
+
+    def count(
+        self, tally: OrderTally, board_key: str | None = None, counted: str | None = None
+    ) -> bool:
+        """Adds an order once; returns False when it had been counted already."""
+        args: list[str | int] = [tally.order_id]
+        for book_id, copies in sorted(tally.copies.items()):
+            args += [book_id, copies]
+        keys = [board_key or self.board_key, counted or self.counted_key]
+        return bool(self._count(keys=keys, args=args))
+
+    def top(self, n: int = TOP) -> list[tuple[str, int]]:
+        entries = cast(
+            "list[tuple[str, float]]",
+            self._redis.zrevrange(self.board_key, 0, n - 1, withscores=True),
+        )
+        return [(str(member), int(score)) for member, score in entries]
+
+    def is_built(self) -> bool:
+        return bool(self._redis.exists(self.built_key))
+
+    def rebuild(
+        self,
+        orders: Iterable[Mapping[str, Any]],
+        reconcile: Iterable[Mapping[str, Any]] | None = None,
+    ) -> int:
+        """Recomputes the board from every order into fresh keys and swaps them in atomically.
+
+        Orders that arrive while the scan runs are counted by the stream into the old board,
+        which the swap discards; the optional second pass (`reconcile`, another scan of the
+        table) counts them again, idempotently, into the new board.
+        """
+        run = uuid.uuid4().hex
+        tmp_board, tmp_counted = (
+            f"{self._tag}:rebuild:{run}:board",
+            f"{self._tag}:rebuild:{run}:counted",
+        )
+        counted = 0
+        try:
+            for item in orders:
+                counted += self.count(tally_from_item(item), tmp_board, tmp_counted)
+            self._swap(
+                keys=[tmp_board, tmp_counted, self.board_key, self.counted_key, self.built_key],
+                args=[f"{time.time():.3f}"],
+            )
+        finally:
+            self._redis.delete(tmp_board, tmp_counted)
+        for item in reconcile or ():
+            self.count(tally_from_item(item))
+        return counted
+
+    def try_lock_rebuild(self, seconds: int = 60) -> bool:
+        return bool(self._redis.set(self._lock_key, "1", nx=True, ex=seconds))
+
+    def unlock_rebuild(self) -> None:
+        self._redis.delete(self._lock_key)

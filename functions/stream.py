@@ -1,0 +1,40 @@
+"""Lambda entry point of the Orders stream: counts each new order into this region's
+leaderboard, reporting failed records one by one (ReportBatchItemFailures)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import (
+    DynamoDBRecord,
+    DynamoDBRecordEventName,
+)
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from bookstore import services
+from bookstore.leaderboard import tally_from_item
+
+logger = Logger(service="bookstore")
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+
+
+def record_handler(record: DynamoDBRecord) -> None:
+    # Only INSERTs are new orders. Every order reaches each region's stream exactly once as an
+    # INSERT (written locally or replicated in); MODIFY and REMOVE must not count again.
+    if record.event_name != DynamoDBRecordEventName.INSERT or record.dynamodb is None:
+        return
+    tally = tally_from_item(record.dynamodb.new_image)
+    if services.leaderboard().count(tally):
+        logger.debug("counted order", order_id=tally.order_id)
+
+
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )

@@ -1,0 +1,268 @@
+"""A region's API Gateway: HTTP request -> HTTP API payload 2.0 event -> the real handler.
+
+Run as `python -m sandbox.gateway --config .sandbox/N/config.json --region eu-west-1`, one
+process per region because the Lambda code reads its settings once per process.
+
+Invocations are serialised by a lock: a Lambda execution environment runs one event at a
+time, and the handler code may keep per-invocation state in module globals (Powertools'
+resolver keeps the current event on the app object), which concurrent threads would mix up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import importlib
+import json
+import logging
+import os
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from sandbox.config import ACCOUNT_ID, HOST, SandboxConfig
+from sandbox.jwt_auth import UNAUTHORIZED_BODY, JwtAuthorizer, Unauthorized
+from sandbox.procs import exit_with_parent, install_sigterm_exit
+
+log = logging.getLogger("sandbox.gateway")
+
+Handler = Callable[[dict[str, Any], Any], Any]
+
+PROTECTED_PREFIXES = ("/cart", "/orders")
+# API Gateway's integration timeout for HTTP APIs.
+TIMEOUT_SECONDS = 29
+TEXT_TYPES = ("text/", "application/json", "application/xml", "application/x-www-form")
+
+
+def is_protected(path: str) -> bool:
+    return any(path == p or path.startswith(p + "/") for p in PROTECTED_PREFIXES)
+
+
+class LambdaContext:
+    """The attributes of Lambda's context object that handler code and Powertools read."""
+
+    def __init__(self, function_name: str, region: str) -> None:
+        self.function_name = function_name
+        self.function_version = "$LATEST"
+        self.invoked_function_arn = f"arn:aws:lambda:{region}:{ACCOUNT_ID}:function:{function_name}"
+        self.memory_limit_in_mb = 512
+        self.aws_request_id = str(uuid.uuid4())
+        self.log_group_name = f"/aws/lambda/{function_name}"
+        self.log_stream_name = datetime.now(UTC).strftime("%Y/%m/%d/[$LATEST]") + uuid.uuid4().hex
+        self._deadline = time.monotonic() + TIMEOUT_SECONDS
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+def build_event(
+    method: str,
+    target: str,
+    headers: list[tuple[str, str]],
+    body: bytes,
+    source_ip: str,
+    domain: str,
+    claims: dict[str, str] | None,
+) -> dict[str, Any]:
+    """An HTTP API (payload format 2.0) event for a `$default` route."""
+    parts = urlsplit(target)
+    lowered: dict[str, str] = {}
+    cookies: list[str] = []
+    for name, value in headers:
+        key = name.lower()
+        if key == "cookie":
+            cookies += [c.strip() for c in value.split(";") if c.strip()]
+            continue
+        lowered[key] = f"{lowered[key]},{value}" if key in lowered else value
+    now = datetime.now(UTC)
+    request_context: dict[str, Any] = {
+        "accountId": ACCOUNT_ID,
+        "apiId": "sandbox",
+        "domainName": domain,
+        "domainPrefix": domain.split(".")[0],
+        "http": {
+            "method": method,
+            "path": parts.path,
+            "protocol": "HTTP/1.1",
+            "sourceIp": source_ip,
+            "userAgent": lowered.get("user-agent", ""),
+        },
+        "requestId": uuid.uuid4().hex[:16] + "=",
+        "routeKey": "$default",
+        "stage": "$default",
+        "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+        "timeEpoch": int(now.timestamp() * 1000),
+    }
+    if claims is not None:
+        request_context["authorizer"] = {"jwt": {"claims": claims, "scopes": None}}
+    event: dict[str, Any] = {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": parts.path,
+        "rawQueryString": parts.query,
+        "headers": lowered,
+        "requestContext": request_context,
+        "isBase64Encoded": False,
+    }
+    if cookies:
+        event["cookies"] = cookies
+    query: dict[str, str] = {}
+    for name, value in parse_qsl(parts.query, keep_blank_values=True):
+        query[name] = f"{query[name]},{value}" if name in query else value
+    if query:
+        event["queryStringParameters"] = query
+    if body:
+        content_type = lowered.get("content-type", "")
+        if content_type.startswith(TEXT_TYPES):
+            event["body"] = body.decode("utf-8", errors="replace")
+        else:
+            event["body"] = base64.b64encode(body).decode("ascii")
+            event["isBase64Encoded"] = True
+    return event
+
+
+def response_from_result(result: Any) -> tuple[int, list[tuple[str, str]], bytes]:
+    """Interpret a handler's return value as API Gateway does for payload format 2.0."""
+    if not (isinstance(result, dict) and "statusCode" in result):
+        # A bare value is a 200 with the value as JSON.
+        return 200, [("content-type", "application/json")], json.dumps(result).encode()
+    headers = [(str(k), str(v)) for k, v in (result.get("headers") or {}).items()]
+    headers += [("set-cookie", str(c)) for c in result.get("cookies") or []]
+    raw = result.get("body") or ""
+    body = base64.b64decode(raw) if result.get("isBase64Encoded") else str(raw).encode()
+    return int(result["statusCode"]), headers, body
+
+
+class Gateway:
+    def __init__(
+        self,
+        region: str,
+        handler_loader: Callable[[], Handler],
+        authorizer: JwtAuthorizer | None,
+    ) -> None:
+        self.region = region
+        self._load_handler = handler_loader
+        self._handler: Handler | None = None
+        self.authorizer = authorizer
+        self._invoke_lock = threading.Lock()
+
+    def handler(self) -> Handler:
+        if self._handler is None:
+            self._handler = self._load_handler()
+        return self._handler
+
+    def handle(
+        self,
+        method: str,
+        target: str,
+        headers: list[tuple[str, str]],
+        body: bytes,
+        source_ip: str,
+        domain: str,
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        path = urlsplit(target).path
+        claims: dict[str, str] | None = None
+        if is_protected(path) and method != "OPTIONS":
+            authorization = next((v for k, v in headers if k.lower() == "authorization"), None)
+            try:
+                if self.authorizer is None:
+                    raise Unauthorized("no authorizer configured")
+                claims = self.authorizer.claims(authorization)
+            except Unauthorized as exc:
+                log.info("401 %s %s: %s", method, path, exc)
+                return self._json(401, UNAUTHORIZED_BODY)
+        event = build_event(method, target, headers, body, source_ip, domain, claims)
+        try:
+            handler = self.handler()
+            with self._invoke_lock:
+                result = handler(event, LambdaContext(f"bookstore-api-{self.region}", self.region))
+            return response_from_result(result)
+        except Exception:
+            # API Gateway answers a failed invocation with this body; the trace goes to the log.
+            log.error("invocation failed:\n%s", traceback.format_exc())
+            return self._json(500, {"message": "Internal Server Error"})
+
+    def _json(self, status: int, body: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]:
+        headers = [("content-type", "application/json"), ("x-bookstore-region", self.region)]
+        return status, headers, json.dumps(body).encode()
+
+
+def make_server(gateway: Gateway, port: int) -> ThreadingHTTPServer:
+    class RequestHandler(BaseHTTPRequestHandler):
+        server_version = "sandbox-apigateway"
+
+        def _serve(self) -> None:
+            length = int(self.headers.get("content-length") or 0)
+            body = self.rfile.read(length) if length else b""
+            status, headers, payload = gateway.handle(
+                self.command,
+                self.path,
+                list(self.headers.items()),
+                body,
+                self.client_address[0],
+                self.headers.get("host", f"{HOST}:{port}"),
+            )
+            self.send_response(status)
+            for name, value in headers:
+                if name.lower() not in ("content-length", "connection", "transfer-encoding"):
+                    self.send_header(name, value)
+            self.send_header("content-length", str(len(payload)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(payload)
+
+        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_HEAD = _serve
+
+        def log_message(self, format: str, *args: Any) -> None:
+            log.info("%s %s", self.address_string(), format % args)
+
+    server = ThreadingHTTPServer((HOST, port), RequestHandler)
+    server.daemon_threads = True
+    return server
+
+
+def load_api_handler() -> Handler:
+    module = importlib.import_module("api")
+    handler: Handler = module.handler
+    return handler
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="one region's API gateway")
+    parser.add_argument("--config", type=Path, required=True)
+    parser.add_argument("--region", required=True)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s gateway %(message)s")
+    exit_with_parent()
+    install_sigterm_exit()
+    config = SandboxConfig.load(args.config)
+    region = config.region(args.region)
+    pool = config.cognito
+    authorizer = JwtAuthorizer(
+        issuer=pool.issuer,
+        audiences=[pool.client_id],
+        jwks_url=f"{config.primary.aws_endpoint}/{pool.user_pool_id}/.well-known/jwks.json",
+    )
+    authorizer.load_keys()
+    gateway = Gateway(region.name, load_api_handler, authorizer)
+    try:
+        gateway.handler()  # warm: import once before the first request, like an init phase
+    except Exception:
+        log.error("the API handler failed to load:\n%s", traceback.format_exc())
+    server = make_server(gateway, region.gateway_port)
+    log.info("listening on %s:%s for %s (pid %s)", HOST, region.gateway_port, region.name, os.getpid())
+    try:
+        server.serve_forever(poll_interval=0.2)
+    finally:
+        server.server_close()
+
+
+if __name__ == "__main__":
+    main()

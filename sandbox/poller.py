@@ -1,0 +1,234 @@
+"""A region's stream poller: the Orders stream -> the real stream handler, as Lambda does it.
+
+Lambda's event source mapping reads a shard in order, invokes the function with up to
+`batch_size` records, and on failure retries from the first failed record (partial batch
+response) or, when the function raised, bisects the batch; a record that still fails after
+`maximum_retry_attempts` is logged and skipped (in AWS it goes to the on-failure destination).
+The settings come from `bookstore.stream_config.ORDERS_STREAM_CONSUMER`, as in the Pulumi
+component.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import importlib
+import json
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bookstore.stream_config import ORDERS_STREAM_CONSUMER, StreamConsumerConfig
+from botocore.exceptions import BotoCoreError, ClientError
+
+from sandbox.config import SandboxConfig
+from sandbox.gateway import LambdaContext
+from sandbox.procs import exit_with_parent, install_sigterm_exit
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodbstreams import DynamoDBStreamsClient
+
+log = logging.getLogger("sandbox.poller")
+
+Handler = Callable[[dict[str, Any], Any], Any]
+IDLE_SLEEP_SECONDS = 0.1
+
+
+def to_lambda_json(value: Any) -> Any:
+    """boto3's parsed record -> the JSON Lambda delivers (bytes base64, times as epoch)."""
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
+    if isinstance(value, datetime):
+        return value.timestamp()
+    if isinstance(value, dict):
+        return {k: to_lambda_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [to_lambda_json(v) for v in value]
+    return value
+
+
+def lambda_record(record: dict[str, Any], region: str, stream_arn: str) -> dict[str, Any]:
+    converted: dict[str, Any] = to_lambda_json(record)
+    converted["awsRegion"] = region  # moto always says us-east-1
+    converted["eventVersion"] = "1.1"
+    converted["eventSourceARN"] = stream_arn
+    return converted
+
+
+class BatchInvoker:
+    """Delivers one batch with Lambda's retry, partial-failure and bisect semantics."""
+
+    def __init__(
+        self,
+        handler: Handler,
+        config: StreamConsumerConfig,
+        function_name: str,
+        region: str,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.handler = handler
+        self.config = config
+        self.function_name = function_name
+        self.region = region
+        self.sleep = sleep
+        self.exhausted: list[dict[str, Any]] = []
+
+    def _invoke(self, records: list[dict[str, Any]]) -> int | None:
+        """Index of the first record to retry from, or None when the batch succeeded.
+        Raises when the function itself failed."""
+        result = self.handler({"Records": records}, LambdaContext(self.function_name, self.region))
+        failures = (result or {}).get("batchItemFailures") or [] if isinstance(result, dict) else []
+        if not failures:
+            return None
+        ids = [str(r["dynamodb"]["SequenceNumber"]) for r in records]
+        positions = []
+        for failure in failures:
+            identifier = str((failure or {}).get("itemIdentifier") or "")
+            # An unknown or empty identifier fails the whole batch, as in Lambda.
+            positions.append(ids.index(identifier) if identifier in ids else 0)
+        return min(positions)
+
+    def deliver(self, records: list[dict[str, Any]]) -> None:
+        attempt = 0
+        while records:
+            records = self._drop_expired(records)
+            if not records:
+                return
+            try:
+                retry_from = self._invoke(records)
+            except Exception:
+                log.exception("stream handler raised on %d records", len(records))
+                if self.config.bisect_batch_on_function_error and len(records) > 1:
+                    middle = len(records) // 2
+                    self.deliver(records[:middle])
+                    self.deliver(records[middle:])
+                    return
+                retry_from = 0
+            if retry_from is None:
+                return
+            records = records[retry_from:]
+            attempt += 1
+            if attempt > self.config.maximum_retry_attempts:
+                self._give_up(records, f"exhausted {self.config.maximum_retry_attempts} retries")
+                return
+            self.sleep(min(2.0, 0.1 * 2**attempt))
+
+    def _drop_expired(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        limit = self.config.maximum_record_age_seconds
+        now = time.time()
+        fresh = [r for r in records if now - float(r["dynamodb"]["ApproximateCreationDateTime"]) <= limit]
+        if len(fresh) < len(records):
+            self._give_up([r for r in records if r not in fresh], "older than the maximum record age")
+        return fresh
+
+    def _give_up(self, records: list[dict[str, Any]], why: str) -> None:
+        for record in records:
+            self.exhausted.append(record)
+            log.error(
+                "DISCARDED stream record (%s): %s",
+                why,
+                json.dumps({"eventID": record.get("eventID"), "dynamodb": record.get("dynamodb")}),
+            )
+
+
+class ShardReader:
+    """Reads the single shard of a moto stream in order, resuming after the last record."""
+
+    def __init__(self, client: DynamoDBStreamsClient, stream_arn: str, start: str) -> None:
+        self.client = client
+        self.stream_arn = stream_arn
+        self.start = start
+        self.last_sequence: str | None = None
+        self._iterator: str | None = None
+
+    def _new_iterator(self) -> str:
+        shards = self.client.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]["Shards"]
+        shard_id = shards[-1]["ShardId"]
+        if self.last_sequence is None:
+            response = self.client.get_shard_iterator(
+                StreamArn=self.stream_arn, ShardId=shard_id, ShardIteratorType=self.start  # type: ignore[arg-type]
+            )
+        else:
+            response = self.client.get_shard_iterator(
+                StreamArn=self.stream_arn,
+                ShardId=shard_id,
+                ShardIteratorType="AFTER_SEQUENCE_NUMBER",
+                SequenceNumber=self.last_sequence,
+            )
+        return response["ShardIterator"]
+
+    def skip_existing(self) -> int:
+        """Move past every record already in the stream; returns how many were skipped."""
+        skipped = 0
+        while records := self.read(1000):
+            skipped += len(records)
+        return skipped
+
+    def read(self, limit: int) -> list[dict[str, Any]]:
+        """The next records (maybe none); raises on transport errors (the caller backs off)."""
+        try:
+            if self._iterator is None:
+                self._iterator = self._new_iterator()
+            response = self.client.get_records(ShardIterator=self._iterator, Limit=limit)
+        except (BotoCoreError, ClientError):
+            self._iterator = None
+            raise
+        self._iterator = response.get("NextShardIterator")
+        records: list[dict[str, Any]] = list(response.get("Records", []))  # type: ignore[arg-type]
+        if records:
+            self.last_sequence = str(records[-1]["dynamodb"]["SequenceNumber"])
+        return records
+
+
+def run(config: SandboxConfig, region_name: str, handler: Handler) -> None:
+    from bookstore.tables import ORDERS
+
+    from sandbox.config import TABLE_PREFIX
+    from sandbox.provision import _session_kwargs
+
+    import boto3
+
+    region = config.region(region_name)
+    kwargs = _session_kwargs(region, timeout=2)
+    dynamodb = boto3.client("dynamodb", **kwargs)
+    streams: DynamoDBStreamsClient = boto3.client("dynamodbstreams", **kwargs)
+    table = dynamodb.describe_table(TableName=ORDERS.physical_name(TABLE_PREFIX))["Table"]
+    stream_arn = table["LatestStreamArn"]
+    settings = ORDERS_STREAM_CONSUMER
+    reader = ShardReader(streams, stream_arn, settings.starting_position)
+    invoker = BatchInvoker(handler, settings, f"bookstore-stream-{region.name}", region.name)
+    log.info("polling %s with %s", stream_arn, settings)
+    while True:
+        try:
+            records = reader.read(settings.batch_size)
+        except (BotoCoreError, ClientError) as exc:
+            log.warning("GetRecords failed (%s); retrying", exc)
+            time.sleep(0.5)
+            continue
+        if not records:
+            time.sleep(IDLE_SLEEP_SECONDS)
+            continue
+        invoker.deliver([lambda_record(r, region.name, stream_arn) for r in records])
+
+
+def load_stream_handler() -> Handler:
+    handler: Handler = importlib.import_module("stream").handler
+    return handler
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="one region's Orders stream poller")
+    parser.add_argument("--config", type=Path, required=True)
+    parser.add_argument("--region", required=True)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s poller %(message)s")
+    exit_with_parent()
+    install_sigterm_exit()
+    run(SandboxConfig.load(args.config), args.region, load_stream_handler())
+
+
+if __name__ == "__main__":
+    main()

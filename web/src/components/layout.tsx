@@ -1,0 +1,112 @@
+import type { ComponentChildren } from "preact";
+import { useLocation } from "preact-iso";
+import { useState } from "preact/hooks";
+import { cartCount } from "@/features/cart/cart-store";
+import { session } from "@/lib/session";
+import { OfflineBanner } from "./offline-banner";
+import { RegionBadge } from "./region-badge";
+
+type Props = { children: ComponentChildren; onSignOut: () => void; onRetryConnection: () => void };
+
+const NAV = [
+  { href: "/books", label: "Books" },
+  { href: "/bestsellers", label: "Best sellers" },
+  { href: "/posts", label: "Blog" },
+];
+
+export function Layout({ children, onSignOut, onRetryConnection }: Props) {
+  const { path, query, route } = useLocation();
+  const [search, setSearch] = useState(query.q ?? "");
+  const user = session.value;
+  const count = cartCount.value;
+  const current = (href: string) => (path === href || path.startsWith(`${href}/`) ? "page" : undefined);
+
+  const submitSearch = (event: Event) => {
+    event.preventDefault();
+    const q = search.trim();
+    route(q ? `/books?q=${encodeURIComponent(q)}` : "/books");
+  };
+
+  return (
+    <div class="app">
+      <a class="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header class="site-header">
+        <div class="header-inner">
+          <a class="brand" href="/" aria-label="Bookstore home">
+            <span class="brand-mark" aria-hidden="true">
+              ❦
+            </span>
+            <span class="brand-name">The Bookstore</span>
+          </a>
+          <form class="header-search" role="search" onSubmit={submitSearch}>
+            <label class="visually-hidden" for="site-search">
+              Search books
+            </label>
+            <input
+              id="site-search"
+              type="search"
+              placeholder="Search titles and authors"
+              value={search}
+              onInput={(e) => setSearch(e.currentTarget.value)}
+            />
+            <button type="submit" class="button button-small">
+              Search
+            </button>
+          </form>
+          <div class="header-tools">
+            <RegionBadge />
+            <a class="cart-link" href="/cart" aria-current={current("/cart")}>
+              <span aria-hidden="true">🛒</span> Cart
+              {user && count > 0 && (
+                <span class="cart-count" data-testid="cart-count" aria-label={`${count} items`}>
+                  {count}
+                </span>
+              )}
+            </a>
+          </div>
+        </div>
+        <nav class="main-nav" aria-label="Main">
+          <div class="nav-inner">
+            {NAV.map((item) => (
+              <a key={item.href} href={item.href} aria-current={current(item.href)}>
+                {item.label}
+              </a>
+            ))}
+            <span class="nav-spacer" />
+            {user ? (
+              <>
+                <a href="/orders" aria-current={current("/orders")}>
+                  My orders
+                </a>
+                <span class="nav-user" title={user.email}>
+                  {user.email}
+                </span>
+                <button type="button" class="link-button" onClick={onSignOut}>
+                  Sign out
+                </button>
+              </>
+            ) : (
+              <>
+                <a href="/signin" aria-current={current("/signin")}>
+                  Sign in
+                </a>
+                <a href="/signup" class="nav-cta" aria-current={current("/signup")}>
+                  Create account
+                </a>
+              </>
+            )}
+          </div>
+        </nav>
+      </header>
+      <OfflineBanner onRetry={onRetryConnection} />
+      <main id="main" class="main" tabIndex={-1}>
+        {children}
+      </main>
+      <footer class="site-footer">
+        <p>The Bookstore · served from two regions at once, so one can rest while the other sells.</p>
+      </footer>
+    </div>
+  );
+}

@@ -1,0 +1,32 @@
+import { useEffect, useRef, useState } from "preact/hooks";
+import { servedBy } from "@/lib/status";
+
+/** Shows which region served the latest API response and flashes when that changes. */
+export function RegionBadge() {
+  const region = servedBy.value;
+  const previous = useRef<string | null>(null);
+  const [changed, setChanged] = useState(false);
+
+  useEffect(() => {
+    if (previous.current && region && previous.current !== region) {
+      setChanged(true);
+      const timer = setTimeout(() => setChanged(false), 4000);
+      previous.current = region;
+      return () => clearTimeout(timer);
+    }
+    previous.current = region;
+  }, [region]);
+
+  return (
+    <span
+      class={`region-badge${changed ? " region-badge-changed" : ""}`}
+      data-testid="region-badge"
+      data-region={region ?? ""}
+      title="The AWS region that answered the last request"
+    >
+      <span class="region-dot" aria-hidden="true" />
+      <span class="visually-hidden">Served by region </span>
+      <span aria-live="polite">{region ?? "connecting…"}</span>
+    </span>
+  );
+}
