@@ -23,6 +23,11 @@ ACCOUNT_ID = "123456789012"
 AWS_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "sandbox", "AWS_SECRET_ACCESS_KEY": "sandbox"}
 
 RoutingMode = Literal["latency", "failover"]
+Role = Literal["primary", "secondary"]
+REGION_ROLES: tuple[tuple[str, Role], ...] = (
+    (PRIMARY_REGION, "primary"),
+    (SECONDARY_REGION, "secondary"),
+)
 
 # Port layout inside N..N+99: the front door at N, region i at N+10*(i+1) + offset.
 FRONT_DOOR_OFFSET = 0
@@ -46,7 +51,7 @@ def url(port: int, path: str = "") -> str:
 @dataclass(frozen=True)
 class RegionConfig:
     name: str
-    role: Literal["primary", "secondary"]
+    role: Role
     moto_port: int
     redis_port: int
     gateway_port: int
@@ -166,9 +171,7 @@ def build_config(port_base: int = DEFAULT_PORT_BASE, **options: Any) -> SandboxC
             redis_port=port_base + 10 * (i + 1) + REDIS_OFFSET,
             gateway_port=port_base + 10 * (i + 1) + GATEWAY_OFFSET,
         )
-        for i, (name, role) in enumerate(
-            [(PRIMARY_REGION, "primary"), (SECONDARY_REGION, "secondary")]
-        )
+        for i, (name, role) in enumerate(REGION_ROLES)
     )
     return SandboxConfig(port_base=port_base, regions=regions, **options)
 

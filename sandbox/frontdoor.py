@@ -52,6 +52,9 @@ HOP_BY_HOP = {
     "upgrade",
     "host",
     "content-length",
+    # The front door's own server writes these two.
+    "server",
+    "date",
 }
 Response = tuple[int, list[tuple[str, str]], bytes]
 
@@ -136,7 +139,10 @@ class FrontDoor:
     def start_health_checks(self) -> None:
         for state in self.health.values():
             threading.Thread(
-                target=self._check_loop, args=(state,), name=f"health-{state.region.name}", daemon=True
+                target=self._check_loop,
+                args=(state,),
+                name=f"health-{state.region.name}",
+                daemon=True,
             ).start()
 
     def _check_loop(self, state: RegionHealth) -> None:
@@ -162,7 +168,9 @@ class FrontDoor:
 
     def preference(self) -> list[RegionConfig]:
         """Regions in the order requests should try them."""
-        first = self.config.primary.name if self.config.mode == "failover" else self.config.near_region
+        first = (
+            self.config.primary.name if self.config.mode == "failover" else self.config.near_region
+        )
         ordered = sorted(self.config.regions, key=lambda r: r.name != first)
         with self.lock:
             healthy = [r for r in ordered if self.health[r.name].healthy]
@@ -176,19 +184,25 @@ class FrontDoor:
         return None
 
     def _first(self) -> str:
-        return self.config.primary.name if self.config.mode == "failover" else self.config.near_region
+        return (
+            self.config.primary.name if self.config.mode == "failover" else self.config.near_region
+        )
 
     @staticmethod
     def retry_safe(method: str, path: str) -> bool:
         return method in ("GET", "HEAD") or (method == "POST" and path.rstrip("/") == "/orders")
 
-    def proxy_api(self, method: str, target: str, headers: list[tuple[str, str]], body: bytes) -> Response:
+    def proxy_api(
+        self, method: str, target: str, headers: list[tuple[str, str]], body: bytes
+    ) -> Response:
         path = target[len("/api") :] or "/"
         if not path.startswith("/"):
             path = "/" + path
         forwarded = [(k, v) for k, v in headers if k.lower() not in HOP_BY_HOP]
         candidates = self.preference()
-        attempts = candidates[:2] if self.retry_safe(method, urlsplit(path).path) else candidates[:1]
+        attempts = (
+            candidates[:2] if self.retry_safe(method, urlsplit(path).path) else candidates[:1]
+        )
         last: Response = (
             504,
             [("content-type", "application/json")],
@@ -230,7 +244,11 @@ class FrontDoor:
         except (OSError, http.client.HTTPException) as exc:
             log.warning("cognito in %s did not answer: %s", primary.name, exc)
             message = {"__type": "ServiceUnavailable", "message": "Cognito did not answer"}
-            return 503, [("content-type", "application/x-amz-json-1.1"), *cors], json.dumps(message).encode()
+            return (
+                503,
+                [("content-type", "application/x-amz-json-1.1"), *cors],
+                json.dumps(message).encode(),
+            )
         target = next((v for k, v in headers if k.lower() == "x-amz-target"), "")
         if status == 200 and target.endswith(".SignUp"):
             payload = self._confirm(json.loads(body), json.loads(payload))
@@ -297,7 +315,9 @@ class FrontDoor:
 
     # -- dispatch ------------------------------------------------------------------------
 
-    def handle(self, method: str, target: str, headers: list[tuple[str, str]], body: bytes) -> Response:
+    def handle(
+        self, method: str, target: str, headers: list[tuple[str, str]], body: bytes
+    ) -> Response:
         path = urlsplit(target).path
         json_type = [("content-type", "application/json")]
         if path == "/api" or path.startswith("/api/"):
@@ -318,8 +338,9 @@ class FrontDoor:
 NOT_BUILT_PAGE = b"""<!doctype html><title>Bookstore sandbox</title>
 <h1>The web app is not built</h1>
 <p>Build it with <code>npm --prefix web ci &amp;&amp; npm --prefix web run build</code>; the front
-door serves <code>web/dist</code> as soon as it exists. The API is at <a href="/api/books">/api/</a>,
-the front door's view of the regions at <a href="/frontdoor/status">/frontdoor/status</a>.</p>
+door serves <code>web/dist</code> as soon as it exists. The API is at
+<a href="/api/books">/api/</a>, the front door's view of the regions at
+<a href="/frontdoor/status">/frontdoor/status</a>.</p>
 """
 BLOG_PAGE = b"""<!doctype html><title>Blog</title><h1>The blog is not part of the sandbox yet</h1>
 """
@@ -338,7 +359,11 @@ def make_server(front_door: FrontDoor, port: int) -> ThreadingHTTPServer:
                 )
             except Exception:
                 log.exception("front door failed on %s %s", self.command, self.path)
-                status, headers, payload = 502, [("content-type", "application/json")], b'{"message": "Bad Gateway"}'
+                status, headers, payload = (
+                    502,
+                    [("content-type", "application/json")],
+                    b'{"message": "Bad Gateway"}',
+                )
             self.send_response(status)
             for name, value in headers:
                 self.send_header(name, value)

@@ -257,7 +257,9 @@ def main(argv: list[str] | None = None) -> None:
     except Exception:
         log.error("the API handler failed to load:\n%s", traceback.format_exc())
     server = make_server(gateway, region.gateway_port)
-    log.info("listening on %s:%s for %s (pid %s)", HOST, region.gateway_port, region.name, os.getpid())
+    log.info(
+        "listening on %s:%s for %s (pid %s)", HOST, region.gateway_port, region.name, os.getpid()
+    )
     try:
         server.serve_forever(poll_interval=0.2)
     finally:

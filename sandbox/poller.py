@@ -119,9 +119,13 @@ class BatchInvoker:
     def _drop_expired(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
         limit = self.config.maximum_record_age_seconds
         now = time.time()
-        fresh = [r for r in records if now - float(r["dynamodb"]["ApproximateCreationDateTime"]) <= limit]
+        fresh = [
+            r for r in records if now - float(r["dynamodb"]["ApproximateCreationDateTime"]) <= limit
+        ]
         if len(fresh) < len(records):
-            self._give_up([r for r in records if r not in fresh], "older than the maximum record age")
+            self._give_up(
+                [r for r in records if r not in fresh], "older than the maximum record age"
+            )
         return fresh
 
     def _give_up(self, records: list[dict[str, Any]], why: str) -> None:
@@ -145,11 +149,15 @@ class ShardReader:
         self._iterator: str | None = None
 
     def _new_iterator(self) -> str:
-        shards = self.client.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]["Shards"]
+        shards = self.client.describe_stream(StreamArn=self.stream_arn)["StreamDescription"][
+            "Shards"
+        ]
         shard_id = shards[-1]["ShardId"]
         if self.last_sequence is None:
             response = self.client.get_shard_iterator(
-                StreamArn=self.stream_arn, ShardId=shard_id, ShardIteratorType=self.start  # type: ignore[arg-type]
+                StreamArn=self.stream_arn,
+                ShardId=shard_id,
+                ShardIteratorType=self.start,  # type: ignore[arg-type]
             )
         else:
             response = self.client.get_shard_iterator(
@@ -184,12 +192,11 @@ class ShardReader:
 
 
 def run(config: SandboxConfig, region_name: str, handler: Handler) -> None:
+    import boto3
     from bookstore.tables import ORDERS
 
     from sandbox.config import TABLE_PREFIX
     from sandbox.provision import _session_kwargs
-
-    import boto3
 
     region = config.region(region_name)
     kwargs = _session_kwargs(region, timeout=2)

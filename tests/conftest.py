@@ -12,13 +12,12 @@ from typing import Any
 import boto3
 import fakeredis
 import pytest
-from moto import mock_aws
-
 from bookstore import services
 from bookstore.catalog import seed_books
 from bookstore.data import clients
 from bookstore.settings import table_env_var
 from bookstore.tables import TABLES
+from moto import mock_aws
 
 REGION = "eu-west-1"
 PREFIX = "test"
@@ -145,8 +144,10 @@ class Api:
         json_body: Any = None,
         raw_body: str | None = None,
     ) -> ApiResponse:
-        body = raw_body if raw_body is not None else (
-            json.dumps(json_body) if json_body is not None else None
+        body = (
+            raw_body
+            if raw_body is not None
+            else (json.dumps(json_body) if json_body is not None else None)
         )
         all_headers = {"content-type": "application/json"} if body is not None else {}
         all_headers.update(headers or {})

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from conftest import REGION, Api
-
 from bookstore.catalog import load_catalog
+from conftest import REGION, Api
 
 CATALOG = load_catalog()
 
@@ -13,7 +12,8 @@ def assert_error(response: object, status: int, code: str, field: str | None = N
     assert response.status == status, response.body  # type: ignore[attr-defined]
     error = response.body["error"]  # type: ignore[attr-defined]
     assert error["code"] == code
-    assert isinstance(error["message"], str) and error["message"]
+    assert isinstance(error["message"], str)
+    assert error["message"]
     if field is not None:
         assert error["field"] == field
 
@@ -28,7 +28,14 @@ def test_book_by_id_has_the_contract_fields(api: Api) -> None:
     response = api.call("GET", f"/books/{first['id']}")
     assert response.status == 200
     assert set(response.body) == {
-        "id", "title", "author", "category", "price", "rating", "cover", "description",
+        "id",
+        "title",
+        "author",
+        "category",
+        "price",
+        "rating",
+        "cover",
+        "description",
     }
     assert response.body["price"] == f"{first['price']:.2f}"
     assert response.body["title"] == first["title"]
@@ -79,7 +86,9 @@ def test_category_pages_resume_after_the_cursor(api: Api) -> None:
     category = CATALOG[0]["category"]
     first = api.call("GET", "/books", query={"category": category, "limit": "3"})
     second = api.call(
-        "GET", "/books", query={"category": category, "limit": "3", "cursor": first.body["nextCursor"]}
+        "GET",
+        "/books",
+        query={"category": category, "limit": "3", "cursor": first.body["nextCursor"]},
     )
     ids = [b["id"] for b in first.body["items"] + second.body["items"]]
     assert len(ids) == len(set(ids)) == 6
@@ -92,8 +101,10 @@ def test_search_is_case_insensitive_on_title_and_author(api: Api) -> None:
     ids = {b["id"] for b in response.body["items"]}
     assert book["id"] in ids
     expected = {
-        b["id"] for b in CATALOG
-        if word.casefold() in str(b["title"]).casefold() or word.casefold() in str(b["author"]).casefold()
+        b["id"]
+        for b in CATALOG
+        if word.casefold() in str(b["title"]).casefold()
+        or word.casefold() in str(b["author"]).casefold()
     }
     assert ids == expected
     title_word = str(book["title"]).split()[0].lower()
@@ -113,7 +124,9 @@ def test_limit_out_of_range_is_400_naming_limit(api: Api) -> None:
 
 
 def test_tampered_or_foreign_cursor_is_400(api: Api) -> None:
-    assert_error(api.call("GET", "/books", query={"cursor": "garbage!"}), 400, "INVALID_INPUT", "cursor")
+    assert_error(
+        api.call("GET", "/books", query={"cursor": "garbage!"}), 400, "INVALID_INPUT", "cursor"
+    )
     page = api.call("GET", "/books", query={"limit": "2"})
     category = CATALOG[0]["category"]
     foreign = api.call(

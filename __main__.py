@@ -1,0 +1,301 @@
+"""The multi-region bookstore on AWS: one Pulumi program, three stacks.
+
+- `primary`: GlobalData (global tables, replicated site buckets, Aurora global cluster),
+  RegionalBookstore (with the Cognito user pool and the catalog seed) and BlogTier (the Aurora
+  writer) in the primary region.
+- `secondary`: RegionalBookstore and BlogTier in the secondary region, reading the primary's
+  outputs.
+- `global`: FailoverRouting (health checks, DNS, CloudFront, the web app), reading both.
+
+Deploy in that order (docs/deploy.md). The stack name selects the role; `bookstore:role`
+overrides it for stacks named per environment.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from bookstore.tables import ORDERS, TABLES
+
+from components.artifacts import ArtifactError, load_artifact
+from components.blog_tier import BlogTier, BlogTierArgs
+from components.failover_routing import (
+    CognitoConfig,
+    FailoverRouting,
+    FailoverRoutingArgs,
+    RegionFront,
+    WebBuildMissingError,
+)
+from components.global_data import GlobalData, GlobalDataArgs
+from components.regional_bookstore import RegionalBookstore, RegionalBookstoreArgs, UserPoolRef
+from components.settings import ConfigError, Settings, load_settings
+from components.upstream import UpstreamStack
+
+PROJECT_ROOT = Path(__file__).resolve().parent
+VPC_CIDRS = {"primary": "10.10.0.0/16", "secondary": "10.20.0.0/16"}
+
+# What each stack exports for the stacks after it; `tests/infra` checks that every output the
+# secondary and global stacks require is in these lists and really exported.
+PRIMARY_OUTPUTS = (
+    "region",
+    "secondaryRegion",
+    "tableNames",
+    "streamArns",
+    "siteBuckets",
+    "auroraGlobalClusterId",
+    "auroraGlobalClusterArn",
+    "auroraEngineVersion",
+    "userPoolId",
+    "userPoolArn",
+    "userPoolClientId",
+    "apiEndpoint",
+    "apiHost",
+    "apiDomainTarget",
+    "apiDomainZoneId",
+    "blogAlbDnsName",
+    "blogAlbZoneId",
+    "blogDbSecretArn",
+)
+SECONDARY_OUTPUTS = (
+    "region",
+    "apiEndpoint",
+    "apiHost",
+    "apiDomainTarget",
+    "apiDomainZoneId",
+    "blogAlbDnsName",
+    "blogAlbZoneId",
+)
+
+
+def _regional_exports(region: RegionalBookstore, blog: BlogTier, settings: Settings) -> None:
+    pulumi.export("region", settings.region)
+    pulumi.export("apiEndpoint", region.api.api_endpoint)
+    pulumi.export("apiHost", region.api_host)
+    pulumi.export("apiDomainTarget", region.api_domain_target)
+    pulumi.export("apiDomainZoneId", region.api_domain_zone_id)
+    pulumi.export("blogAlbDnsName", blog.alb.dns_name)
+    pulumi.export("blogAlbZoneId", blog.alb.zone_id)
+
+
+def deploy_primary(settings: Settings) -> None:
+    artifact = load_artifact(settings.artifact_dir)
+    data = GlobalData(
+        f"{settings.name_prefix}-data",
+        GlobalDataArgs(
+            prefix=settings.name_prefix,
+            primary_region=settings.primary_region,
+            secondary_region=settings.secondary_region,
+            aurora_engine_version=settings.aurora_engine_version,
+            deletion_protection=settings.deletion_protection,
+        ),
+    )
+    region = RegionalBookstore(
+        f"{settings.name_prefix}-primary",
+        RegionalBookstoreArgs(
+            role="primary",
+            region=settings.primary_region,
+            prefix=settings.name_prefix,
+            domain=settings.domain,
+            hosted_zone_id=settings.hosted_zone_id,
+            table_names=dict(data.table_names),
+            orders_stream_arn=data.tables[ORDERS.logical_name].stream_arn,
+            artifact=artifact,
+            vpc_cidr=VPC_CIDRS["primary"],
+            redis_node_type=settings.redis_node_type,
+            redis_nodes=settings.redis_nodes,
+            lambda_memory_mb=settings.lambda_memory_mb,
+            throttle_rate_limit=settings.api_throttle_rate_limit,
+            throttle_burst_limit=settings.api_throttle_burst_limit,
+            log_retention_days=settings.log_retention_days,
+            deletion_protection=settings.deletion_protection,
+        ),
+    )
+    blog = BlogTier(
+        f"{settings.name_prefix}-blog-primary",
+        BlogTierArgs(
+            role="primary",
+            region=settings.primary_region,
+            prefix=settings.name_prefix,
+            domain=settings.domain,
+            hosted_zone_id=settings.hosted_zone_id,
+            vpc_id=region.vpc.id,
+            public_subnet_ids=[s.id for s in region.public_subnets],
+            private_subnet_ids=[s.id for s in region.private_subnets],
+            global_cluster_id=data.global_cluster.id,
+            engine_version=data.global_cluster.engine_version,
+            instance_class=settings.aurora_instance_class,
+            image=settings.blog_image,
+            db_password=settings.blog_db_password,
+            secret_replica_region=settings.secondary_region,
+            cpu=settings.blog_cpu,
+            memory_mb=settings.blog_memory_mb,
+            desired_count=settings.blog_desired_count,
+            log_retention_days=settings.log_retention_days,
+            deletion_protection=settings.deletion_protection,
+        ),
+    )
+    pool = region.user_pool
+    _regional_exports(region, blog, settings)
+    pulumi.export("secondaryRegion", settings.secondary_region)
+    pulumi.export("tableNames", data.table_names)
+    pulumi.export("streamArns", data.stream_arns)
+    pulumi.export(
+        "siteBuckets",
+        {
+            bucket_region: {
+                "name": bucket.bucket,
+                "arn": bucket.arn,
+                "domainName": bucket.bucket_regional_domain_name,
+            }
+            for bucket_region, bucket in data.buckets.items()
+        },
+    )
+    pulumi.export("auroraGlobalClusterId", data.global_cluster.id)
+    pulumi.export("auroraGlobalClusterArn", data.global_cluster.arn)
+    pulumi.export("auroraEngineVersion", data.global_cluster.engine_version)
+    pulumi.export("userPoolId", pool.user_pool_id)
+    pulumi.export("userPoolArn", region.cognito_pool.arn)
+    pulumi.export("userPoolClientId", pool.client_id)
+    pulumi.export("blogDbSecretArn", blog.secret_arn)
+
+
+def _region_value(values: Any, region: str, what: str, primary_stack: str) -> Any:
+    if region not in values:
+        raise ConfigError(
+            f"the {primary_stack} stack has no {what} for {region}: bookstore:secondaryRegion "
+            f"must be the region the primary stack replicates to ({', '.join(sorted(values))})"
+        )
+    return values[region]
+
+
+def deploy_secondary(settings: Settings) -> None:
+    artifact = load_artifact(settings.artifact_dir)
+    primary = UpstreamStack(
+        "primary", settings.stack_reference_name(settings.primary_stack), "primary"
+    )
+    region_name = settings.secondary_region
+    stream_arns = primary.require_output("streamArns").apply(
+        lambda arns: _region_value(arns, region_name, "streams", settings.primary_stack)
+    )
+    table_names = primary.require_output("tableNames")
+    region = RegionalBookstore(
+        f"{settings.name_prefix}-secondary",
+        RegionalBookstoreArgs(
+            role="secondary",
+            region=region_name,
+            prefix=settings.name_prefix,
+            domain=settings.domain,
+            hosted_zone_id=settings.hosted_zone_id,
+            table_names={
+                t.logical_name: table_names.apply(lambda names, key=t.logical_name: names[key])
+                for t in TABLES
+            },
+            orders_stream_arn=stream_arns.apply(lambda arns: arns[ORDERS.logical_name]),
+            artifact=artifact,
+            user_pool=UserPoolRef(
+                region=settings.primary_region,
+                user_pool_id=primary.require_output("userPoolId"),
+                client_id=primary.require_output("userPoolClientId"),
+            ),
+            vpc_cidr=VPC_CIDRS["secondary"],
+            redis_node_type=settings.redis_node_type,
+            redis_nodes=settings.redis_nodes,
+            lambda_memory_mb=settings.lambda_memory_mb,
+            throttle_rate_limit=settings.api_throttle_rate_limit,
+            throttle_burst_limit=settings.api_throttle_burst_limit,
+            log_retention_days=settings.log_retention_days,
+            deletion_protection=settings.deletion_protection,
+        ),
+    )
+    blog = BlogTier(
+        f"{settings.name_prefix}-blog-secondary",
+        BlogTierArgs(
+            role="secondary",
+            region=region_name,
+            prefix=settings.name_prefix,
+            domain=settings.domain,
+            hosted_zone_id=settings.hosted_zone_id,
+            vpc_id=region.vpc.id,
+            public_subnet_ids=[s.id for s in region.public_subnets],
+            private_subnet_ids=[s.id for s in region.private_subnets],
+            global_cluster_id=primary.require_output("auroraGlobalClusterId"),
+            engine_version=primary.require_output("auroraEngineVersion"),
+            instance_class=settings.aurora_instance_class,
+            image=settings.blog_image,
+            db_secret_arn=primary.require_output("blogDbSecretArn"),
+            db_endpoint=settings.blog_secondary_db_endpoint,
+            cpu=settings.blog_cpu,
+            memory_mb=settings.blog_memory_mb,
+            desired_count=settings.blog_desired_count,
+            log_retention_days=settings.log_retention_days,
+            deletion_protection=settings.deletion_protection,
+        ),
+    )
+    _regional_exports(region, blog, settings)
+
+
+def _front(stack: UpstreamStack, region: str, role: Any, buckets: pulumi.Output[Any]) -> RegionFront:
+    bucket = buckets.apply(lambda b: _region_value(b, region, "site bucket", stack.full_name))
+    return RegionFront(
+        region=region,
+        role=role,
+        api_host=stack.require_output("apiHost"),
+        api_domain_target=stack.require_output("apiDomainTarget"),
+        api_domain_zone_id=stack.require_output("apiDomainZoneId"),
+        blog_alb_dns_name=stack.require_output("blogAlbDnsName"),
+        blog_alb_zone_id=stack.require_output("blogAlbZoneId"),
+        bucket_name=bucket.apply(lambda b: b["name"]),
+        bucket_domain_name=bucket.apply(lambda b: b["domainName"]),
+    )
+
+
+def deploy_global(settings: Settings) -> None:
+    primary = UpstreamStack(
+        "primary", settings.stack_reference_name(settings.primary_stack), "primary"
+    )
+    secondary = UpstreamStack(
+        "secondary", settings.stack_reference_name(settings.secondary_stack), "secondary"
+    )
+    buckets = primary.require_output("siteBuckets")
+    routing = FailoverRouting(
+        f"{settings.name_prefix}-routing",
+        FailoverRoutingArgs(
+            prefix=settings.name_prefix,
+            domain=settings.domain,
+            hosted_zone_id=settings.hosted_zone_id,
+            routing_mode=settings.routing_mode,
+            primary=_front(primary, settings.primary_region, "primary", buckets),
+            secondary=_front(secondary, settings.secondary_region, "secondary", buckets),
+            cognito=CognitoConfig(
+                region=settings.primary_region,
+                user_pool_id=primary.require_output("userPoolId"),
+                client_id=primary.require_output("userPoolClientId"),
+            ),
+            web_dist=settings.web_dist,
+        ),
+    )
+    pulumi.export("siteUrl", routing.site_url)
+    pulumi.export("apiUrl", routing.api_url)
+    pulumi.export("blogUrl", routing.blog_url)
+    pulumi.export("healthCheckIds", {r: hc.id for r, hc in routing.health_checks.items()})
+    pulumi.export("blogHealthCheckId", routing.blog_health_check.id)
+    pulumi.export("rtoBudgetSeconds", routing.rto_budget_seconds)
+    pulumi.export("distributionId", routing.distribution.id)
+    pulumi.export("distributionDomainName", routing.distribution.domain_name)
+
+
+DEPLOYERS = {"primary": deploy_primary, "secondary": deploy_secondary, "global": deploy_global}
+
+
+def main() -> None:
+    try:
+        settings = load_settings(PROJECT_ROOT)
+        DEPLOYERS[settings.role](settings)
+    except (ConfigError, ArtifactError, WebBuildMissingError) as exc:
+        # A RunError is reported as its message alone, without a Python traceback.
+        raise pulumi.RunError(str(exc)) from None
+
+
+main()

@@ -1,0 +1,198 @@
+"""Authenticated routes over moto: cart, checkout (idempotent, atomic), order history."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from bookstore import services
+from bookstore.catalog import load_catalog
+from conftest import Api
+from test_api_catalog import assert_error
+
+CATALOG = load_catalog()
+ALICE, BOB = "user-alice", "user-bob"
+B1, B2 = str(CATALOG[0]["id"]), str(CATALOG[1]["id"])
+
+
+def put(api: Api, sub: str, book: str, quantity: object) -> object:
+    return api.call("PUT", f"/cart/{book}", sub=sub, json_body={"quantity": quantity})
+
+
+def checkout(api: Api, sub: str, key: str | None = "key-1") -> object:
+    headers = {"Idempotency-Key": key} if key is not None else {}
+    return api.call("POST", "/orders", sub=sub, headers=headers)
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/cart"),
+        ("PUT", f"/cart/{B1}"),
+        ("DELETE", f"/cart/{B1}"),
+        ("POST", "/orders"),
+        ("GET", "/orders"),
+        ("GET", "/orders/o-" + "0" * 32),
+    ],
+)
+def test_protected_routes_without_a_subject_are_401(api: Api, method: str, path: str) -> None:
+    body = {"quantity": 1} if method == "PUT" else None
+    headers = {"Idempotency-Key": "k"} if method == "POST" else None
+    response = api.call(method, path, json_body=body, headers=headers)
+    assert_error(response, 401, "UNAUTHORIZED")
+
+
+def test_put_snapshots_title_and_price(api: Api) -> None:
+    response = put(api, ALICE, B1, 2)
+    assert response.status == 200  # type: ignore[attr-defined]
+    assert response.body == {  # type: ignore[attr-defined]
+        "bookId": B1,
+        "title": CATALOG[0]["title"],
+        "price": f"{CATALOG[0]['price']:.2f}",
+        "quantity": 2,
+    }
+
+
+@pytest.mark.parametrize("quantity", [0, 100, -1, "3", 2.5, True, None])
+def test_quantity_outside_1_to_99_or_not_an_integer_is_400(api: Api, quantity: object) -> None:
+    assert_error(put(api, ALICE, B1, quantity), 400, "INVALID_INPUT", "quantity")
+    assert api.call("GET", "/cart", sub=ALICE).body["items"] == []
+
+
+def test_quantity_bounds_are_accepted(api: Api) -> None:
+    assert put(api, ALICE, B1, 1).status == 200  # type: ignore[attr-defined]
+    assert put(api, ALICE, B1, 99).status == 200  # type: ignore[attr-defined]
+
+
+def test_malformed_json_is_400(api: Api) -> None:
+    response = api.call("PUT", f"/cart/{B1}", sub=ALICE, raw_body="{quantity: 2")
+    assert_error(response, 400, "MALFORMED_JSON", "body")
+
+
+def test_unknown_fields_are_rejected(api: Api) -> None:
+    response = api.call("PUT", f"/cart/{B1}", sub=ALICE, json_body={"quantity": 1, "price": "0.01"})
+    assert_error(response, 400, "INVALID_INPUT", "price")
+
+
+def test_unknown_book_in_cart_is_404(api: Api) -> None:
+    assert_error(put(api, ALICE, "no-such-book", 1), 404, "NOT_FOUND", "bookId")
+
+
+def test_cart_total_is_exact(api: Api) -> None:
+    put(api, ALICE, B1, 3)
+    put(api, ALICE, B2, 1)
+    cart = api.call("GET", "/cart", sub=ALICE).body
+    expected = Decimal(CATALOG[0]["price"]) * 3 + Decimal(CATALOG[1]["price"])
+    assert cart["total"] == f"{expected:.2f}"
+    assert [line["bookId"] for line in cart["items"]] == sorted([B1, B2])
+
+
+def test_delete_is_idempotent(api: Api) -> None:
+    put(api, ALICE, B1, 1)
+    first = api.call("DELETE", f"/cart/{B1}", sub=ALICE)
+    second = api.call("DELETE", f"/cart/{B1}", sub=ALICE)
+    assert (first.status, second.status) == (204, 204)
+    assert first.body is None
+    assert api.call("GET", "/cart", sub=ALICE).body == {"items": [], "total": "0.00"}
+
+
+def test_carts_are_private(api: Api) -> None:
+    put(api, ALICE, B1, 1)
+    assert api.call("GET", "/cart", sub=BOB).body["items"] == []
+    api.call("DELETE", f"/cart/{B1}", sub=BOB)
+    assert len(api.call("GET", "/cart", sub=ALICE).body["items"]) == 1
+
+
+def test_checkout_creates_the_order_and_empties_the_cart(api: Api) -> None:
+    put(api, ALICE, B1, 2)
+    put(api, ALICE, B2, 1)
+    response = checkout(api, ALICE)
+    assert response.status == 201  # type: ignore[attr-defined]
+    order = response.body  # type: ignore[attr-defined]
+    assert order["region"] == "eu-west-1"
+    assert order["orderId"].startswith("o-")
+    assert {line["bookId"]: line["quantity"] for line in order["items"]} == {B1: 2, B2: 1}
+    expected = Decimal(CATALOG[0]["price"]) * 2 + Decimal(CATALOG[1]["price"])
+    assert order["total"] == f"{expected:.2f}"
+    assert api.call("GET", "/cart", sub=ALICE).body["items"] == []
+    assert api.call("GET", f"/orders/{order['orderId']}", sub=ALICE).body == order
+
+
+def test_replayed_key_returns_the_same_order_with_200(api: Api) -> None:
+    put(api, ALICE, B1, 1)
+    first = checkout(api, ALICE, "replay-me")
+    put(api, ALICE, B2, 5)  # a new cart must not change the replayed order
+    second = checkout(api, ALICE, "replay-me")
+    assert (first.status, second.status) == (201, 200)  # type: ignore[attr-defined]
+    assert second.body == first.body  # type: ignore[attr-defined]
+    assert len(api.call("GET", "/orders", sub=ALICE).body["items"]) == 1
+    assert len(api.call("GET", "/cart", sub=ALICE).body["items"]) == 1
+
+
+def test_same_key_of_another_customer_is_another_order(api: Api) -> None:
+    put(api, ALICE, B1, 1)
+    put(api, BOB, B1, 1)
+    a, b = checkout(api, ALICE, "k"), checkout(api, BOB, "k")
+    assert a.body["orderId"] != b.body["orderId"]  # type: ignore[attr-defined]
+
+
+def test_empty_cart_checkout_is_409(api: Api) -> None:
+    assert_error(checkout(api, ALICE), 409, "EMPTY_CART")
+
+
+@pytest.mark.parametrize(
+    ("key", "field"),
+    [
+        (None, "Idempotency-Key"),
+        ("", "Idempotency-Key"),
+        ("x" * 129, "Idempotency-Key"),
+        ("bad key!", "Idempotency-Key"),
+    ],
+)
+def test_missing_or_invalid_idempotency_key_is_400(api: Api, key: str | None, field: str) -> None:
+    put(api, ALICE, B1, 1)
+    assert_error(checkout(api, ALICE, key), 400, "INVALID_INPUT", field)
+    assert len(api.call("GET", "/cart", sub=ALICE).body["items"]) == 1
+
+
+def test_longest_valid_key_is_accepted(api: Api) -> None:
+    put(api, ALICE, B1, 1)
+    assert checkout(api, ALICE, "A-_9" * 32).status == 201  # type: ignore[attr-defined]
+
+
+def test_a_line_edited_during_checkout_fails_cleanly_with_409(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    put(api, ALICE, B1, 1)
+    put(api, ALICE, B2, 1)
+    carts = services.carts()
+    original = carts.lines
+
+    def lines_then_concurrent_edit(customer_id: str) -> list[dict[str, object]]:
+        read = original(customer_id)
+        monkeypatch.setattr(carts, "lines", original)
+        put(api, ALICE, B2, 7)  # another tab changes a line after checkout read the cart
+        return read
+
+    monkeypatch.setattr(carts, "lines", lines_then_concurrent_edit)
+    assert_error(checkout(api, ALICE, "race"), 409, "CART_CHANGED")
+    cart = api.call("GET", "/cart", sub=ALICE).body
+    assert {line["bookId"]: line["quantity"] for line in cart["items"]} == {B1: 1, B2: 7}
+    assert api.call("GET", "/orders", sub=ALICE).body["items"] == []
+
+
+def test_orders_are_newest_first(api: Api) -> None:
+    ids = []
+    for n in range(3):
+        put(api, ALICE, B1, n + 1)
+        ids.append(checkout(api, ALICE, f"k{n}").body["orderId"])  # type: ignore[attr-defined]
+    listed = [o["orderId"] for o in api.call("GET", "/orders", sub=ALICE).body["items"]]
+    assert listed == list(reversed(ids))
+
+
+def test_another_customers_order_is_404(api: Api) -> None:
+    put(api, ALICE, B1, 1)
+    order_id = checkout(api, ALICE).body["orderId"]  # type: ignore[attr-defined]
+    assert_error(api.call("GET", f"/orders/{order_id}", sub=BOB), 404, "NOT_FOUND", "orderId")
+    assert api.call("GET", "/orders", sub=BOB).body == {"items": []}
+    assert api.call("GET", f"/orders/{order_id}", sub=ALICE).status == 200

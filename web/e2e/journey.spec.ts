@@ -1,0 +1,179 @@
+import { expect, test, type Page } from "@playwright/test";
+import { faults } from "./faults";
+
+// The journey of issue 5: sign up, browse a category, search, add two books, change a
+// quantity, check out, see the order in history and the book in best sellers; then take the
+// primary region down: the badge switches region and the cart and orders still work; restore.
+// Screenshots of every step go to test-artifacts/.
+
+const ARTIFACTS = "test-artifacts";
+let step = 0;
+const shot = async (page: Page, name: string) => {
+  step++;
+  await page.screenshot({ path: `${ARTIFACTS}/${String(step).padStart(2, "0")}-${name}.png`, fullPage: true });
+};
+
+const badge = (page: Page) => page.getByTestId("region-badge");
+const badgeRegion = async (page: Page) => (await badge(page).getAttribute("data-region")) ?? "";
+
+type Picked = { id: string; title: string };
+
+async function openBook(page: Page, book: Picked) {
+  await page.goto(`/books/${encodeURIComponent(book.id)}`);
+  await expect(page.getByRole("heading", { level: 1, name: book.title })).toBeVisible();
+}
+
+async function addToCart(page: Page, book: Picked) {
+  await openBook(page, book);
+  await page.getByRole("button", { name: "Add to cart" }).click();
+  await expect(page.getByText(`Added “${book.title}” to your cart.`)).toBeVisible();
+}
+
+async function checkOut(page: Page): Promise<string> {
+  await page.goto("/cart");
+  await page.getByRole("link", { name: "Go to checkout" }).click();
+  await expect(page.getByRole("heading", { name: "Review your order" })).toBeVisible();
+  await page.getByRole("button", { name: "Place order" }).click();
+  await expect(page.getByTestId("order-confirmation")).toBeVisible({ timeout: 60_000 });
+  return (await page.getByTestId("order-id").textContent())!.trim();
+}
+
+test("a customer shops, and keeps shopping through a regional outage", async ({ page }) => {
+  const injector = faults();
+  const email = `e2e-${Date.now()}@example.com`;
+  const password = "Bookworm-2026!";
+  let books: Picked[] = [];
+  let primary = "";
+
+  await test.step("home", async () => {
+    await page.goto("/");
+    await expect(page.getByRole("heading", { name: "Find your next favourite book." })).toBeVisible();
+    await expect(page.getByRole("list", { name: "Categories" })).toBeVisible();
+    await expect(badge(page)).not.toHaveAttribute("data-region", "");
+    await shot(page, "home");
+  });
+
+  await test.step("sign up", async () => {
+    await page.getByRole("link", { name: "Create account" }).click();
+    await page.getByLabel("E-mail").fill(email);
+    await page.getByLabel("Password").fill(password);
+    await shot(page, "sign-up");
+    await page.getByRole("button", { name: "Create account" }).click();
+    await expect(page.getByRole("button", { name: "Sign out" })).toBeVisible();
+  });
+
+  await test.step("browse a category", async () => {
+    await page.goto("/");
+    const category = page.getByRole("list", { name: "Categories" }).getByRole("link").first();
+    const name = (await category.textContent())!.replace(/\d+\s*$/, "").trim();
+    await category.click();
+    await expect(page.getByRole("heading", { level: 1, name })).toBeVisible();
+    const cards = page.getByTestId("book-card");
+    await expect(cards.nth(2)).toBeVisible();
+    books = await cards.evaluateAll((nodes) =>
+      nodes.slice(0, 3).map((node) => ({
+        id: decodeURIComponent(node.querySelector("a")!.getAttribute("href")!.split("/").pop()!),
+        title: node.querySelector("h3")!.textContent!.trim(),
+      })),
+    );
+    await shot(page, "category");
+  });
+
+  await test.step("search", async () => {
+    await page.getByRole("searchbox", { name: /Search (in|all)/ }).fill(books[0].title);
+    await page.getByRole("main").getByRole("button", { name: "Search" }).click();
+    await expect(page.getByRole("heading", { level: 1, name: `Results for “${books[0].title}”` })).toBeVisible();
+    const hit = page.getByTestId("book-card").filter({ hasText: books[0].title }).first();
+    await expect(hit).toBeVisible();
+    await shot(page, "search");
+    await hit.getByRole("link").click();
+    await expect(page.getByRole("heading", { level: 1, name: books[0].title })).toBeVisible();
+    await shot(page, "book-detail");
+  });
+
+  await test.step("add two books and change a quantity", async () => {
+    await addToCart(page, books[0]);
+    await addToCart(page, books[1]);
+    await page.getByRole("link", { name: /Cart/ }).first().click();
+    await expect(page.getByTestId("cart-line")).toHaveCount(2);
+    const total = await page.getByTestId("cart-total").textContent();
+    await page.getByRole("button", { name: `Increase Quantity of ${books[0].title}` }).click();
+    await expect(page.getByRole("spinbutton", { name: `Quantity of ${books[0].title}` })).toHaveValue("2");
+    await expect(page.getByTestId("cart-total")).not.toHaveText(total!);
+    await expect(page.getByTestId("cart-count")).toHaveText("3");
+    await shot(page, "cart");
+  });
+
+  let firstOrder = "";
+  await test.step("check out", async () => {
+    await page.getByRole("link", { name: "Go to checkout" }).click();
+    await expect(page.getByRole("heading", { name: "Review your order" })).toBeVisible();
+    await shot(page, "checkout-review");
+    await page.getByRole("button", { name: "Place order" }).click();
+    await expect(page.getByTestId("order-confirmation")).toBeVisible({ timeout: 60_000 });
+    firstOrder = (await page.getByTestId("order-id").textContent())!.trim();
+    await shot(page, "confirmation");
+  });
+
+  await test.step("order history", async () => {
+    await page.getByRole("link", { name: "My orders" }).click();
+    await expect(page.locator(`[data-testid=order-card][data-order-id="${firstOrder}"]`)).toBeVisible();
+    await shot(page, "orders");
+  });
+
+  await test.step("best sellers include the bought book", async () => {
+    // The leaderboard is fed by the order stream, so it may lag the order by a moment.
+    await expect(async () => {
+      await page.goto("/bestsellers");
+      await expect(page.locator(`[data-testid=bestseller][data-book-id="${books[0].id}"]`)).toBeVisible({ timeout: 3_000 });
+    }).toPass({ timeout: 60_000 });
+    await shot(page, "bestsellers");
+  });
+
+  primary = await injector.primaryRegion();
+  try {
+    await test.step(`outage of the primary region (${primary})`, async () => {
+      await page.goto("/");
+      await expect(badge(page)).not.toHaveAttribute("data-region", "");
+      const before = await badgeRegion(page);
+      await injector.outage(primary);
+      await page.waitForTimeout(500);
+      await page.goto("/books");
+      await shot(page, "outage-detecting");
+      // The front door needs a few failed health checks before it routes around the region;
+      // meanwhile the app shows the offline banner and retries by itself.
+      await expect(async () => {
+        await page.goto("/");
+        await expect(page.getByRole("list", { name: "Categories" })).toBeVisible({ timeout: 5_000 });
+        expect(await badgeRegion(page)).not.toBe(primary);
+        expect(await badgeRegion(page)).not.toBe("");
+      }).toPass({ timeout: 180_000, intervals: [2_000, 3_000, 5_000] });
+      test.info().annotations.push({ type: "failover", description: `${before} -> ${await badgeRegion(page)}` });
+      await shot(page, "outage-badge-switched");
+    });
+
+    await test.step("cart and orders still work during the outage", async () => {
+      await addToCart(page, books[2]);
+      await page.goto("/cart");
+      await expect(page.getByTestId("cart-line")).toHaveCount(1);
+      await shot(page, "outage-cart");
+      const secondOrder = await checkOut(page);
+      await shot(page, "outage-confirmation");
+      await page.goto("/orders");
+      await expect(page.locator(`[data-testid=order-card][data-order-id="${secondOrder}"]`)).toBeVisible();
+      await expect(page.locator(`[data-testid=order-card][data-order-id="${firstOrder}"]`)).toBeVisible();
+      expect(await badgeRegion(page)).not.toBe(primary);
+      await shot(page, "outage-orders");
+    });
+  } finally {
+    await injector.restore(primary);
+  }
+
+  await test.step("restore", async () => {
+    await expect(async () => {
+      await page.goto("/orders");
+      await expect(page.getByTestId("order-card").first()).toBeVisible({ timeout: 5_000 });
+    }).toPass({ timeout: 120_000 });
+    await shot(page, "restored");
+  });
+});
