@@ -5,10 +5,14 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help venv lint test test-unit openapi build clean
+# Debian packages the full test suite needs (browser tests, the sandbox's servers).
+APT_PACKAGES := chromium
+
+.PHONY: help venv system-deps lint test test-unit openapi build clean
 
 help:
-	@echo "make test     lint and run every test suite (creates .venv on first use)"
+	@echo "make test         lint and run every test suite (creates .venv on first use)"
+	@echo "make system-deps  install the Debian packages the browser and sandbox tests need"
 	@echo "make openapi  regenerate docs/openapi.json from the API resolver"
 	@echo "make build    build the Lambda artifacts into build/"
 	@echo "make clean    remove build outputs and the virtual environment"
@@ -22,6 +26,15 @@ $(STAMP): pyproject.toml
 	@touch $@
 
 venv: $(STAMP)
+
+system-deps:
+	@if command -v apt-get >/dev/null 2>&1; then \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $(APT_PACKAGES); \
+	else \
+		echo "Not Debian/Ubuntu: install these yourself: $(APT_PACKAGES)"; \
+	fi
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

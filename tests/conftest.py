@@ -12,12 +12,13 @@ from typing import Any
 import boto3
 import fakeredis
 import pytest
+from moto import mock_aws
+
 from bookstore import services
 from bookstore.catalog import seed_books
 from bookstore.data import clients
 from bookstore.settings import table_env_var
 from bookstore.tables import TABLES
-from moto import mock_aws
 
 REGION = "eu-west-1"
 PREFIX = "test"

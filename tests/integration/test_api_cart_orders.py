@@ -5,10 +5,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from test_api_catalog import assert_error
+
 from bookstore import services
 from bookstore.catalog import load_catalog
 from conftest import Api
-from test_api_catalog import assert_error
 
 CATALOG = load_catalog()
 ALICE, BOB = "user-alice", "user-bob"

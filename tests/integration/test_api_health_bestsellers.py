@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import fakeredis
 import pytest
+from test_api_cart_orders import checkout, put
+from test_api_catalog import assert_error
+
 from bookstore import services
 from bookstore.catalog import load_catalog
 from conftest import REGION, Api
-from test_api_cart_orders import checkout, put
-from test_api_catalog import assert_error
 
 CATALOG = load_catalog()
 IDS = [str(book["id"]) for book in CATALOG]

@@ -8,9 +8,10 @@ from typing import Any
 
 import fakeredis
 import pytest
+from boto3.dynamodb.types import TypeSerializer
+
 from bookstore import services
 from bookstore.leaderboard import Leaderboard, tally_from_item
-from boto3.dynamodb.types import TypeSerializer
 from conftest import LambdaContext
 
 _sequence = itertools.count(1000)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
 from bookstore.errors import InvalidInput
 from bookstore.identifiers import (
     check_idempotency_key,
@@ -11,8 +14,6 @@ from bookstore.identifiers import (
     encode_cursor,
     is_order_id,
 )
-from hypothesis import given
-from hypothesis import strategies as st
 
 KEY_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
 keys = st.text(alphabet=KEY_ALPHABET, min_size=1, max_size=128)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from bookstore.money import format_money, line_total, to_money, total
 from hypothesis import given
 from hypothesis import strategies as st
+
+from bookstore.money import format_money, line_total, to_money, total
 
 cents = st.integers(min_value=0, max_value=10_000_00).map(lambda c: Decimal(c) / 100)
 quantities = st.integers(min_value=1, max_value=99)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from bookstore.settings import SettingsError, settings_from_env, table_env_var
 from bookstore.tables import BOOKS, CART, ORDERS, TABLES
 

@@ -116,7 +116,7 @@ test("a customer shops, and keeps shopping through a regional outage", async ({ 
   });
 
   await test.step("order history", async () => {
-    await page.getByRole("link", { name: "My orders" }).click();
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "My orders" }).click();
     await expect(page.locator(`[data-testid=order-card][data-order-id="${firstOrder}"]`)).toBeVisible();
     await shot(page, "orders");
   });
