@@ -8,14 +8,15 @@ STAMP := $(VENV)/.installed
 # Debian packages the full test suite needs (browser tests, the sandbox's servers).
 APT_PACKAGES := chromium
 
-.PHONY: help venv system-deps lint test test-unit openapi build clean
+.PHONY: help up venv system-deps lint test test-unit openapi build web clean
 
 help:
 	@echo "make test         lint and run every test suite (creates .venv on first use)"
 	@echo "make system-deps  install the Debian packages the browser and sandbox tests need"
-	@echo "make openapi  regenerate docs/openapi.json from the API resolver"
-	@echo "make build    build the Lambda artifacts into build/"
-	@echo "make clean    remove build outputs and the virtual environment"
+	@echo "make up           start the local two-region sandbox (Ctrl-C stops it)"
+	@echo "make openapi      regenerate docs/openapi.json from the API resolver"
+	@echo "make build        build the Lambda artifacts into build/lambda"
+	@echo "make clean        remove build outputs and the virtual environment"
 
 $(STAMP): pyproject.toml
 	@command -v python3 >/dev/null || { echo "python3 (3.11+) is required" >&2; exit 1; }
@@ -46,6 +47,12 @@ test: lint
 
 test-unit: $(STAMP)
 	$(VENV)/bin/pytest tests/unit
+
+up: $(STAMP)
+	$(VENV)/bin/bookstore sandbox up
+
+build: $(STAMP)
+	$(VENV)/bin/bookstore build
 
 openapi: $(STAMP)
 	$(VENV)/bin/bookstore openapi --output docs/openapi.json
