@@ -18,6 +18,14 @@ class InvalidInput(BookstoreError):
     code = "INVALID_INPUT"
 
 
+class PayloadTooLarge(InvalidInput):
+    code = "PAYLOAD_TOO_LARGE"
+
+
+class UnsupportedMediaType(InvalidInput):
+    code = "UNSUPPORTED_MEDIA_TYPE"
+
+
 class Unauthorized(BookstoreError):
     code = "UNAUTHORIZED"
 

@@ -54,6 +54,7 @@ def test_a_fenced_region_fails_health_and_refuses_work(api: Api) -> None:
     assert health.body["checks"]["fence"] == "fenced"
     assert_error(api.call("GET", "/books"), 503, "REGION_FENCED")
     assert_error(put(api, "u", IDS[0], 1), 503, "REGION_FENCED")
+    assert_error(put(api, "u", IDS[0], 0), 503, "REGION_FENCED")  # before validation
 
     services.books().set_fence(REGION, False)
     services.fence_guard()._checked_at = float("-inf")

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from typing import Any
 
 from aws_lambda_powertools.event_handler import CORSConfig, Response
 from aws_lambda_powertools.event_handler.api_gateway import APIGatewayHttpResolver
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
+from aws_lambda_powertools.event_handler.middlewares.openapi_validation import (
+    OpenAPIRequestValidationMiddleware,
+)
 
 from bookstore import services
+from bookstore.errors import PayloadTooLarge, UnsupportedMediaType
 from bookstore.http import books, cart, errors, health, orders
 from bookstore.settings import get_settings
 
@@ -17,14 +22,38 @@ REGION_HEADER = "X-Bookstore-Region"
 TITLE = "Multi-Region Bookstore API"
 
 
-def _fence_middleware(
-    app: APIGatewayHttpResolver, next_middleware: NextMiddleware
-) -> Response[Any]:
-    # A fenced region refuses work so that a drill can take it out of service; /health still
-    # answers (503) so that the health checks see it.
-    if app.current_event.path != "/health":
+# Every request body of this API is a small JSON object; API Gateway would accept 10 MB.
+MAX_BODY_BYTES = 16 * 1024
+
+
+def _parse_json(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except RecursionError:
+        # Deep nesting is malformed input, not a server fault: report it as a decode error so
+        # that the validation layer answers 400 MALFORMED_JSON.
+        raise json.JSONDecodeError("nesting too deep", text, 0) from None
+
+
+def _guard(app: APIGatewayHttpResolver) -> None:
+    """Checks that must come before request validation: a fenced region refuses all work but
+    /health (which must answer 503 to the health checks), and bodies are bounded JSON."""
+    event = app.current_event
+    if event.path != "/health":
         services.fence_guard().ensure_open()
-    return next_middleware(app)
+    body = event.decoded_body
+    if body:
+        if len(body.encode()) > MAX_BODY_BYTES:
+            raise PayloadTooLarge(f"the request body exceeds {MAX_BODY_BYTES} bytes")
+        content_type = event.headers.get("content-type", "application/json").lower()
+        if not content_type.startswith("application/json"):
+            raise UnsupportedMediaType("send the request body as application/json")
+
+
+class _GuardedValidation(OpenAPIRequestValidationMiddleware):
+    def handler(self, app: Any, next_middleware: NextMiddleware) -> Response[Any]:
+        _guard(app)
+        return super().handler(app, next_middleware)
 
 
 def build_resolver(site_origin: str) -> APIGatewayHttpResolver:
@@ -34,10 +63,15 @@ def build_resolver(site_origin: str) -> APIGatewayHttpResolver:
         expose_headers=[REGION_HEADER],
         max_age=600,
     )
-    app = APIGatewayHttpResolver(cors=cors, enable_validation=True)
+    app = APIGatewayHttpResolver(
+        cors=cors, enable_validation=True, json_body_deserializer=_parse_json
+    )
+    # Powertools always runs request validation first; the guard has to run before it (a
+    # fenced region must not answer 400s, a form body must not be parsed), so it wraps it.
+    # Pinned Powertools version; tests/integration/test_api_limits.py fails if this breaks.
+    app._request_validation_middleware = _GuardedValidation()
     for module in (books, cart, orders, health):
         app.include_router(module.router)
-    app.use(middlewares=[_fence_middleware])
     errors.register_error_handlers(app)
     return app
 

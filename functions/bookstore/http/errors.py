@@ -18,13 +18,18 @@ from bookstore.errors import (
     Conflict,
     InvalidInput,
     NotFound,
+    PayloadTooLarge,
     Unauthorized,
     Unavailable,
+    UnsupportedMediaType,
 )
 
 logger = Logger(service="bookstore")
 
+# Most specific first: the first class an error is an instance of decides its status.
 STATUS: dict[type[BookstoreError], int] = {
+    PayloadTooLarge: 413,
+    UnsupportedMediaType: 415,
     InvalidInput: 400,
     Unauthorized: 401,
     NotFound: 404,
