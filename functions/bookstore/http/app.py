@@ -12,10 +12,12 @@ from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.middlewares.openapi_validation import (
     OpenAPIRequestValidationMiddleware,
 )
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 
 from bookstore import services
 from bookstore.errors import PayloadTooLarge, UnsupportedMediaType
 from bookstore.http import books, cart, errors, health, orders
+from bookstore.http.docs import BEARER
 from bookstore.settings import get_settings
 
 REGION_HEADER = "X-Bookstore-Region"
@@ -84,5 +86,8 @@ def resolver() -> APIGatewayHttpResolver:
 def openapi_json() -> str:
     """The OpenAPI document of the routes, as `make openapi` commits it."""
     return build_resolver("*").get_openapi_json_schema(
-        title=TITLE, version="1.0.0", description="The API contract of design section 3."
+        title=TITLE,
+        version="1.0.0",
+        description="The API contract of design section 3.",
+        security_schemes={BEARER: HTTPBearer(bearerFormat="JWT")},
     )

@@ -10,19 +10,20 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 
 from bookstore import services
 from bookstore.http.auth import customer_id
-from bookstore.http.docs import UNAUTHORIZED, fails, returns
+from bookstore.http.docs import SECURED, UNAUTHORIZED, fails, returns
 from bookstore.models import Cart, CartItem, SetQuantity
 
 router = Router()
 
 
-@router.get("/cart", summary="The caller's cart", responses={401: UNAUTHORIZED})
+@router.get("/cart", security=SECURED, summary="The caller's cart", responses={401: UNAUTHORIZED})
 def get_cart() -> Cart:
     return services.cart_service().view(customer_id(router))
 
 
 @router.put(
     "/cart/<bookId>",
+    security=SECURED,
     summary="Set the quantity of one book in the cart",
     responses={400: fails("Invalid quantity"), 401: UNAUTHORIZED, 404: fails("Unknown book")},
 )
@@ -35,6 +36,7 @@ def put_cart_line(
 
 @router.delete(
     "/cart/<bookId>",
+    security=SECURED,
     summary="Remove one book from the cart (idempotent)",
     responses={204: returns("Removed"), 401: UNAUTHORIZED},
 )

@@ -19,3 +19,8 @@ def fails(description: str) -> OpenAPIResponse:
 
 
 UNAUTHORIZED = fails("Not signed in: no valid bearer token")
+
+
+BEARER = "cognitoBearer"
+SECURED: list[dict[str, list[str]]] = [{BEARER: []}]
+"""The `security` of every authenticated route: a Cognito token, checked by the JWT authorizer."""

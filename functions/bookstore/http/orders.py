@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Header, Path
 
 from bookstore import services
 from bookstore.http.auth import customer_id
-from bookstore.http.docs import UNAUTHORIZED, fails, returns
+from bookstore.http.docs import SECURED, UNAUTHORIZED, fails, returns
 from bookstore.models import Order, OrderList
 
 router = Router()
@@ -18,6 +18,7 @@ router = Router()
 
 @router.post(
     "/orders",
+    security=SECURED,
     summary="Turn the cart into an order, exactly once per Idempotency-Key",
     responses={
         200: returns("Replay: the order this key created", Order),
@@ -47,13 +48,19 @@ def place_order(
     )
 
 
-@router.get("/orders", summary="The caller's orders, newest first", responses={401: UNAUTHORIZED})
+@router.get(
+    "/orders",
+    security=SECURED,
+    summary="The caller's orders, newest first",
+    responses={401: UNAUTHORIZED},
+)
 def list_orders() -> OrderList:
     return OrderList(items=services.order_history().list(customer_id(router)))
 
 
 @router.get(
     "/orders/<orderId>",
+    security=SECURED,
     summary="One of the caller's orders",
     responses={401: UNAUTHORIZED, 404: fails("No such order for this customer")},
 )
