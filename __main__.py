@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-from bookstore.tables import ORDERS, TABLES
 
+from bookstore.tables import ORDERS, TABLES
 from components.artifacts import ArtifactError, load_artifact
 from components.blog_tier import BlogTier, BlogTierArgs
 from components.failover_routing import (
@@ -188,11 +188,8 @@ def deploy_secondary(settings: Settings) -> None:
             prefix=settings.name_prefix,
             domain=settings.domain,
             hosted_zone_id=settings.hosted_zone_id,
-            table_names={
-                t.logical_name: table_names.apply(lambda names, key=t.logical_name: names[key])
-                for t in TABLES
-            },
-            orders_stream_arn=stream_arns.apply(lambda arns: arns[ORDERS.logical_name]),
+            table_names={t.logical_name: table_names[t.logical_name] for t in TABLES},
+            orders_stream_arn=stream_arns[ORDERS.logical_name],
             artifact=artifact,
             user_pool=UserPoolRef(
                 region=settings.primary_region,
@@ -236,7 +233,9 @@ def deploy_secondary(settings: Settings) -> None:
     _regional_exports(region, blog, settings)
 
 
-def _front(stack: UpstreamStack, region: str, role: Any, buckets: pulumi.Output[Any]) -> RegionFront:
+def _front(
+    stack: UpstreamStack, region: str, role: Any, buckets: pulumi.Output[Any]
+) -> RegionFront:
     bucket = buckets.apply(lambda b: _region_value(b, region, "site bucket", stack.full_name))
     return RegionFront(
         region=region,

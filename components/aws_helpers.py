@@ -24,7 +24,11 @@ UNSCOPED_ACTIONS: frozenset[str] = frozenset(
 def statement(
     actions: Sequence[str], resources: Sequence[pulumi.Input[str]], sid: str | None = None
 ) -> dict[str, Any]:
-    stmt: dict[str, Any] = {"Effect": "Allow", "Action": sorted(actions), "Resource": list(resources)}
+    stmt: dict[str, Any] = {
+        "Effect": "Allow",
+        "Action": sorted(actions),
+        "Resource": list(resources),
+    }
     if sid:
         stmt["Sid"] = sid
     return stmt

@@ -82,9 +82,13 @@ class BlogTier(pulumi.ComponentResource):
         self._opts = pulumi.ResourceOptions(parent=self)
 
         self._security_groups()
-        self.secret_arn = self._secret() if primary else pulumi.Output.from_input(
-            args.db_secret_arn
-        ).apply(lambda arn: replica_secret_arn(str(arn), args.region))
+        self.secret_arn = (
+            self._secret()
+            if primary
+            else pulumi.Output.from_input(args.db_secret_arn).apply(
+                lambda arn: replica_secret_arn(str(arn), args.region)
+            )
+        )
         self._database()
         self._load_balancer()
         self._service()
@@ -112,21 +116,36 @@ class BlogTier(pulumi.ComponentResource):
         self.task_sg = group("tasks", "WordPress tasks: HTTP from the ALB only")
         self.db_sg = group("db", "Blog Aurora cluster: MySQL from the WordPress tasks only")
 
-        def ingress(rule: str, sg: aws.ec2.SecurityGroup, port: int, **source: object) -> None:
+        def ingress(
+            rule: str,
+            sg: aws.ec2.SecurityGroup,
+            port: int,
+            *,
+            cidr_ipv4: str | None = None,
+            cidr_ipv6: str | None = None,
+            referenced_security_group_id: pulumi.Input[str] | None = None,
+        ) -> None:
             aws.vpc.SecurityGroupIngressRule(
                 f"{name}-{rule}",
                 security_group_id=sg.id,
                 ip_protocol="tcp",
                 from_port=port,
                 to_port=port,
+                cidr_ipv4=cidr_ipv4,
+                cidr_ipv6=cidr_ipv6,
+                referenced_security_group_id=referenced_security_group_id,
                 region=args.region,
                 opts=opts,
-                **source,  # type: ignore[arg-type]
             )
 
         ingress("alb-https-ipv4", self.alb_sg, 443, cidr_ipv4="0.0.0.0/0")
         ingress("alb-https-ipv6", self.alb_sg, 443, cidr_ipv6="::/0")
-        ingress("tasks-from-alb", self.task_sg, CONTAINER_PORT, referenced_security_group_id=self.alb_sg.id)
+        ingress(
+            "tasks-from-alb",
+            self.task_sg,
+            CONTAINER_PORT,
+            referenced_security_group_id=self.alb_sg.id,
+        )
         ingress("db-from-tasks", self.db_sg, DB_PORT, referenced_security_group_id=self.task_sg.id)
         aws.vpc.SecurityGroupEgressRule(
             f"{name}-alb-to-tasks",
@@ -179,52 +198,50 @@ class BlogTier(pulumi.ComponentResource):
             region=args.region,
             opts=opts,
         )
-        common: dict[str, object] = {
-            "engine": "aurora-mysql",
-            "engine_version": args.engine_version,
-            "global_cluster_identifier": args.global_cluster_id,
-            "db_subnet_group_name": subnet_group.name,
-            "vpc_security_group_ids": [self.db_sg.id],
-            "storage_encrypted": True,
-            "deletion_protection": args.deletion_protection,
-            "backup_retention_period": 7,
-            "copy_tags_to_snapshot": True,
-            "region": args.region,
-        }
-        if args.role == "primary":
-            self.cluster = aws.rds.Cluster(
-                f"{name}-db",
-                master_username=DB_USERNAME,
-                master_password=args.db_password,
-                database_name=DB_NAME,
-                final_snapshot_identifier=f"{args.prefix}-blog-{args.role}-final",
-                opts=opts,
-                **common,  # type: ignore[arg-type]
-            )
-        else:
-            # An encrypted cross-region member needs a key in its own region: the account's
-            # AWS-managed RDS key there.
-            rds_key = aws.kms.get_alias_output(
+        primary = args.role == "primary"
+        # An encrypted cross-region member needs a key in its own region: the account's
+        # AWS-managed RDS key there.
+        rds_key = (
+            None
+            if primary
+            else aws.kms.get_alias_output(
                 name="alias/aws/rds",
                 region=args.region,
                 opts=pulumi.InvokeOutputOptions(parent=self),
-            )
-            self.cluster = aws.rds.Cluster(
-                f"{name}-db",
-                kms_key_id=rds_key.target_key_arn,
-                skip_final_snapshot=True,
-                opts=pulumi.ResourceOptions(
-                    parent=self,
-                    # Joining a global database sets the replication source; a failover
-                    # changes it. Neither is this program's to undo.
-                    ignore_changes=["replication_source_identifier", "global_cluster_identifier"],
-                ),
-                **common,  # type: ignore[arg-type]
-            )
+            ).target_key_arn
+        )
+        self.cluster = aws.rds.Cluster(
+            f"{name}-db",
+            engine="aurora-mysql",
+            engine_version=args.engine_version,
+            global_cluster_identifier=args.global_cluster_id,
+            db_subnet_group_name=subnet_group.name,
+            vpc_security_group_ids=[self.db_sg.id],
+            storage_encrypted=True,
+            kms_key_id=rds_key,
+            deletion_protection=args.deletion_protection,
+            backup_retention_period=7,
+            copy_tags_to_snapshot=True,
+            # A secondary member inherits the credentials and the database from the writer.
+            master_username=DB_USERNAME if primary else None,
+            master_password=args.db_password if primary else None,
+            database_name=DB_NAME if primary else None,
+            final_snapshot_identifier=f"{args.prefix}-blog-{args.role}-final" if primary else None,
+            skip_final_snapshot=not primary,
+            region=args.region,
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                # Joining a global database sets the replication source and a failover
+                # changes it; neither is this program's to undo.
+                ignore_changes=None
+                if primary
+                else ["replication_source_identifier", "global_cluster_identifier"],
+            ),
+        )
         self.instance = aws.rds.ClusterInstance(
             f"{name}-db-1",
             cluster_identifier=self.cluster.id,
-            engine="aurora-mysql",
+            engine=aws.rds.EngineType.AURORA_MYSQL,
             engine_version=args.engine_version,
             instance_class=args.instance_class,
             db_subnet_group_name=subnet_group.name,

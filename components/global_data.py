@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
-from bookstore.tables import TABLES, GlobalIndex, TableDefinition
 
+from bookstore.tables import TABLES, GlobalIndex, TableDefinition
 from components.aws_helpers import assume_role_policy, policy_document, statement
 
 
@@ -26,11 +26,19 @@ class GlobalDataArgs:
     deletion_protection: bool = True
 
 
-def _key_schema(hash_key: str, range_key: str | None) -> list[aws.dynamodb.TableGlobalSecondaryIndexKeySchemaArgs]:
-    schema = [aws.dynamodb.TableGlobalSecondaryIndexKeySchemaArgs(attribute_name=hash_key, key_type="HASH")]
+def _key_schema(
+    hash_key: str, range_key: str | None
+) -> list[aws.dynamodb.TableGlobalSecondaryIndexKeySchemaArgs]:
+    schema = [
+        aws.dynamodb.TableGlobalSecondaryIndexKeySchemaArgs(
+            attribute_name=hash_key, key_type="HASH"
+        )
+    ]
     if range_key is not None:
         schema.append(
-            aws.dynamodb.TableGlobalSecondaryIndexKeySchemaArgs(attribute_name=range_key, key_type="RANGE")
+            aws.dynamodb.TableGlobalSecondaryIndexKeySchemaArgs(
+                attribute_name=range_key, key_type="RANGE"
+            )
         )
     return schema
 
@@ -123,9 +131,7 @@ class GlobalData(pulumi.ComponentResource):
         its own region's Orders stream (the replica's, in the secondary)."""
         primary, secondary = self.regions
         logical = list(self.tables)
-        parts = [
-            pulumi.Output.all(t.stream_arn, t.replicas) for t in self.tables.values()
-        ]
+        parts = [pulumi.Output.all(t.stream_arn, t.replicas) for t in self.tables.values()]
 
         def collect(values: list[list[object]]) -> dict[str, dict[str, str]]:
             result: dict[str, dict[str, str]] = {primary: {}, secondary: {}}

@@ -83,7 +83,9 @@ def no_wildcard_actions(resources: Sequence[Recorded]) -> list[Violation]:
     for resource in resources:
         for stmt in filter(_allows, _statements(resource)):
             if "NotAction" in stmt:
-                found.append(Violation("iam-wildcard-action", resource.name, "Allow with NotAction"))
+                found.append(
+                    Violation("iam-wildcard-action", resource.name, "Allow with NotAction")
+                )
             for action in _as_list(stmt.get("Action")):
                 if "*" in str(action):
                     found.append(
@@ -139,7 +141,9 @@ def buckets_private_and_encrypted(resources: Sequence[Recorded]) -> list[Violati
     found = []
     for bucket in (r for r in resources if r.type == "aws:s3/bucket:Bucket"):
         if bucket.id not in blocked:
-            found.append(Violation("bucket-private", bucket.name, "public access not fully blocked"))
+            found.append(
+                Violation("bucket-private", bucket.name, "public access not fully blocked")
+            )
         if bucket.id not in encrypted:
             found.append(Violation("bucket-encrypted", bucket.name, "no default encryption"))
         if str(bucket.inputs.get("acl", "private")) != "private":
@@ -174,9 +178,10 @@ def _store_checks(resource: Recorded) -> list[str]:
     elif resource.type == "aws:secretsmanager/secret:Secret":
         if int(i.get("recoveryWindowInDays", 30)) < 7:
             problems.append("recovery window under 7 days")
-    elif resource.type == "aws:sqs/queue:Queue":
-        if not (i.get("sqsManagedSseEnabled") or i.get("kmsMasterKeyId")):
-            problems.append("not encrypted")
+    elif resource.type == "aws:sqs/queue:Queue" and not (
+        i.get("sqsManagedSseEnabled") or i.get("kmsMasterKeyId")
+    ):
+        problems.append("not encrypted")
     return problems
 
 

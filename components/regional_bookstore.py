@@ -16,10 +16,10 @@ from typing import Literal
 
 import pulumi
 import pulumi_aws as aws
+
 from bookstore.settings import table_env_var
 from bookstore.stream_config import ORDERS_STREAM_CONSUMER
 from bookstore.tables import BOOKS, CART, ORDERS, TABLES, TableDefinition
-
 from components.artifacts import LambdaArtifact
 from components.aws_helpers import (
     UNSCOPED_ACTIONS,
@@ -199,7 +199,7 @@ class RegionalBookstore(pulumi.ComponentResource):
         self.private_subnets: list[aws.ec2.Subnet] = []
         self.public_subnets: list[aws.ec2.Subnet] = []
         for index in range(2):
-            zone = zones.apply(lambda names, i=index: names[i])
+            zone = zones[index]
             for kind, offset, table, subnets in (
                 ("private", 0, private_rt, self.private_subnets),
                 ("public", 10, public_rt, self.public_subnets),

@@ -115,7 +115,9 @@ def _text(config: pulumi.Config, key: str) -> str:
     if value is None or value == "":
         default = DEFAULTS[key]
         if default is None:
-            raise ConfigError(f"missing required config {NAMESPACE}:{key}: set it with {_set_hint(key)}")
+            raise ConfigError(
+                f"missing required config {NAMESPACE}:{key}: set it with {_set_hint(key)}"
+            )
         return default
     return value
 
@@ -141,7 +143,9 @@ def _bool(config: pulumi.Config, key: str) -> bool:
 def _choice(config: pulumi.Config, key: str, choices: tuple[str, ...]) -> str:
     raw = _text(config, key)
     if raw not in choices:
-        raise ConfigError(f"config {NAMESPACE}:{key} must be one of {'|'.join(choices)}, got {raw!r}")
+        raise ConfigError(
+            f"config {NAMESPACE}:{key} must be one of {'|'.join(choices)}, got {raw!r}"
+        )
     return raw
 
 
@@ -154,7 +158,7 @@ def role_for_stack(stack: str, config: pulumi.Config) -> Role:
             f"unknown stack {stack!r}: name the stack primary, secondary or global, "
             f"or set its role with `pulumi config set {NAMESPACE}:role primary|secondary|global`"
         )
-    return cast(Role, role)
+    return role
 
 
 def load_settings(

@@ -8,6 +8,7 @@ import os
 import signal
 import sys
 import time
+from typing import NoReturn
 
 from cli.main import CliError
 from sandbox.config import DEFAULT_PORT_BASE, PORT_SPAN, PRIMARY_REGION, SECONDARY_REGION
@@ -39,8 +40,17 @@ def _count(text: str) -> int:
     return value
 
 
+class _OneLineErrors(argparse.ArgumentParser):
+    """Bad arguments are one line on stderr (argparse adds the usage; `-h` still shows it)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
 def register(parser: argparse.ArgumentParser) -> None:
-    sub = parser.add_subparsers(dest="sandbox_command", metavar="SUBCOMMAND", required=True)
+    sub = parser.add_subparsers(
+        dest="sandbox_command", metavar="SUBCOMMAND", required=True, parser_class=_OneLineErrors
+    )
 
     def add(name: str, help_text: str) -> argparse.ArgumentParser:
         command = sub.add_parser(name, help=help_text, description=help_text)

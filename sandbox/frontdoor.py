@@ -38,7 +38,10 @@ from sandbox.provision import cognito_client, web_dist
 
 log = logging.getLogger("sandbox.frontdoor")
 
-UPSTREAM_TIMEOUT_SECONDS = 2.5
+# A request that may be retried elsewhere gives up on a silent region sooner: the handlers
+# answer in milliseconds here, and a frozen region never answers at all.
+UPSTREAM_TIMEOUT_SECONDS = 5.0
+RETRYABLE_FIRST_TIMEOUT_SECONDS = 1.0
 COGNITO_TIMEOUT_SECONDS = 5.0
 RETRYABLE_STATUSES = (502, 503, 504)
 HOP_BY_HOP = {
@@ -147,7 +150,8 @@ class FrontDoor:
 
     def _check_loop(self, state: RegionHealth) -> None:
         interval = self.config.health_interval
-        timeout = max(0.2, min(2.0, interval * 0.8))
+        # Well under the interval, so that `threshold` failures take about interval x threshold.
+        timeout = max(0.2, min(2.0, interval * 0.5))
         while True:
             started = time.monotonic()
             status: int | None
@@ -166,27 +170,29 @@ class FrontDoor:
 
     # -- routing -------------------------------------------------------------------------
 
+    def _nearest(self) -> str:
+        """The region requests go to while it is healthy."""
+        if self.config.mode == "failover":
+            return self.config.primary.name
+        return self.config.near_region
+
     def preference(self) -> list[RegionConfig]:
-        """Regions in the order requests should try them."""
-        first = (
-            self.config.primary.name if self.config.mode == "failover" else self.config.near_region
-        )
-        ordered = sorted(self.config.regions, key=lambda r: r.name != first)
+        """Regions in the order requests should try them: healthy ones, nearest first; all
+        of them when none is healthy (Route 53 then answers as if all were)."""
+        nearest = self._nearest()
+        ordered = sorted(self.config.regions, key=lambda r: r.name != nearest)
         with self.lock:
             healthy = [r for r in ordered if self.health[r.name].healthy]
         return healthy or ordered
 
     def serving(self) -> str | None:
+        """The region that takes the traffic now, if any region is healthy."""
+        nearest = self._nearest()
         with self.lock:
-            for region in sorted(self.config.regions, key=lambda r: r.name != self._first()):
-                if self.health[region.name].healthy:
-                    return region.name
-        return None
-
-    def _first(self) -> str:
-        return (
-            self.config.primary.name if self.config.mode == "failover" else self.config.near_region
-        )
+            healthy = [n for n, state in self.health.items() if state.healthy]
+        if not healthy:
+            return None
+        return nearest if nearest in healthy else healthy[0]
 
     @staticmethod
     def retry_safe(method: str, path: str) -> bool:
@@ -208,12 +214,15 @@ class FrontDoor:
             [("content-type", "application/json")],
             json.dumps({"message": "No region answered"}).encode(),
         )
-        for region in attempts:
+        for number, region in enumerate(attempts):
+            timeout = UPSTREAM_TIMEOUT_SECONDS
+            if number == 0 and len(attempts) > 1:
+                timeout = RETRYABLE_FIRST_TIMEOUT_SECONDS
             with self.lock:
                 self.health[region.name].requests += 1
             try:
                 status, response_headers, payload = upstream(
-                    region.gateway_port, method, path, forwarded, body, UPSTREAM_TIMEOUT_SECONDS
+                    region.gateway_port, method, path, forwarded, body, timeout
                 )
             except (OSError, http.client.HTTPException) as exc:
                 log.warning("%s %s on %s failed: %s", method, path, region.name, exc)

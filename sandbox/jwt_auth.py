@@ -30,11 +30,17 @@ class Unauthorized(Exception):
 
 
 class JwtAuthorizer:
-    def __init__(self, issuer: str, audiences: Collection[str], jwks_url: str) -> None:
+    def __init__(
+        self,
+        issuer: str,
+        audiences: Collection[str],
+        jwks_url: str,
+        keys: KeySet | None = None,
+    ) -> None:
         self.issuer = issuer
         self.audiences = frozenset(audiences)
         self.jwks_url = jwks_url
-        self._keys: KeySet | None = None
+        self._keys = keys
         self._lock = threading.Lock()
 
     def load_keys(self, timeout: float = 30.0) -> None:

@@ -21,12 +21,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bookstore.stream_config import ORDERS_STREAM_CONSUMER, StreamConsumerConfig
+import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from sandbox.config import SandboxConfig
+from bookstore.stream_config import ORDERS_STREAM_CONSUMER, StreamConsumerConfig
+from bookstore.tables import ORDERS
+from sandbox.config import TABLE_PREFIX, SandboxConfig
 from sandbox.gateway import LambdaContext
 from sandbox.procs import exit_with_parent, install_sigterm_exit
+from sandbox.provision import aws_kwargs
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodbstreams import DynamoDBStreamsClient
@@ -34,7 +37,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("sandbox.poller")
 
 Handler = Callable[[dict[str, Any], Any], Any]
-IDLE_SLEEP_SECONDS = 0.1
+# Lambda polls each shard about four times a second.
+IDLE_SLEEP_SECONDS = 0.25
 
 
 def to_lambda_json(value: Any) -> Any:
@@ -192,14 +196,8 @@ class ShardReader:
 
 
 def run(config: SandboxConfig, region_name: str, handler: Handler) -> None:
-    import boto3
-    from bookstore.tables import ORDERS
-
-    from sandbox.config import TABLE_PREFIX
-    from sandbox.provision import _session_kwargs
-
     region = config.region(region_name)
-    kwargs = _session_kwargs(region, timeout=2)
+    kwargs = aws_kwargs(region, timeout=2)
     dynamodb = boto3.client("dynamodb", **kwargs)
     streams: DynamoDBStreamsClient = boto3.client("dynamodbstreams", **kwargs)
     table = dynamodb.describe_table(TableName=ORDERS.physical_name(TABLE_PREFIX))["Table"]

@@ -41,7 +41,6 @@ def region_env(config: SandboxConfig, region: RegionConfig) -> dict[str, str]:
     """The Lambda environment of one region, as `bookstore.settings` reads it."""
     from bookstore.settings import table_env_var
     from bookstore.tables import TABLES
-
     from sandbox.config import TABLE_PREFIX
 
     env = {
@@ -76,6 +75,12 @@ def spawn(argv: Sequence[str], log_path: Path, env: Mapping[str, str]) -> subpro
 
 def python_module(module: str, *args: str) -> list[str]:
     return [sys.executable, "-m", module, *args]
+
+
+def bookstore_command(*args: str) -> list[str]:
+    """The `bookstore` command with this interpreter. Not `-m cli.main`: that would run the
+    module as `__main__`, a second copy whose `CliError` is not the one commands raise."""
+    return [sys.executable, "-c", "import sys; from cli.main import main; sys.exit(main())", *args]
 
 
 def signal_group(pid: int, sig: signal.Signals) -> bool:

@@ -33,7 +33,7 @@ USER_POOL_NAME = "bookstore-users"
 USER_POOL_CLIENT_NAME = "bookstore-web"
 
 
-def _session_kwargs(region: RegionConfig, timeout: float) -> dict[str, Any]:
+def aws_kwargs(region: RegionConfig, timeout: float) -> dict[str, Any]:
     return {
         "region_name": region.name,
         "endpoint_url": region.aws_endpoint,
@@ -47,19 +47,19 @@ def _session_kwargs(region: RegionConfig, timeout: float) -> dict[str, Any]:
 
 
 def dynamodb_client(region: RegionConfig, timeout: float = 5.0) -> DynamoDBClient:
-    return boto3.client("dynamodb", **_session_kwargs(region, timeout))
+    return boto3.client("dynamodb", **aws_kwargs(region, timeout))
 
 
 def dynamodb_resource(region: RegionConfig, timeout: float = 5.0) -> DynamoDBServiceResource:
-    return boto3.resource("dynamodb", **_session_kwargs(region, timeout))
+    return boto3.resource("dynamodb", **aws_kwargs(region, timeout))
 
 
 def s3_client(region: RegionConfig, timeout: float = 5.0) -> S3Client:
-    return boto3.client("s3", **_session_kwargs(region, timeout))
+    return boto3.client("s3", **aws_kwargs(region, timeout))
 
 
 def cognito_client(region: RegionConfig, timeout: float = 5.0) -> CognitoIdentityProviderClient:
-    return boto3.client("cognito-idp", **_session_kwargs(region, timeout))
+    return boto3.client("cognito-idp", **aws_kwargs(region, timeout))
 
 
 def create_tables(region: RegionConfig) -> None:
@@ -121,9 +121,13 @@ def copy_table(source: RegionConfig, target: RegionConfig, logical_name: str) ->
     src, dst = dynamodb_client(source, 10), dynamodb_client(target, 10)
     copied = 0
     for page in src.get_paginator("scan").paginate(TableName=name):
-        for item in page.get("Items", []):
-            dst.put_item(TableName=name, Item=item)
-            copied += 1
+        items = page.get("Items", [])
+        for start in range(0, len(items), 25):  # BatchWriteItem takes at most 25
+            requests: Any = [{"PutRequest": {"Item": i}} for i in items[start : start + 25]]
+            while requests:
+                response = dst.batch_write_item(RequestItems={name: requests})
+                requests = response.get("UnprocessedItems", {}).get(name, [])
+        copied += len(items)
     return copied
 
 

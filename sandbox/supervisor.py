@@ -212,15 +212,14 @@ class Supervisor:
         config = provision(config)
         config.save()
         self.config = config
+        # Nothing writes before the front door opens (gateways only answer health checks,
+        # pollers only read), so the rest starts at once; the replicator must have pinned its
+        # stream positions before the sandbox is declared running.
         replicator = self._spawn(
             "replicator",
             procs.python_module("sandbox.replicator", "--config", str(self.config_path)),
         )
-        procs.wait_until(
-            lambda: self._alive(replicator) and (config.state_dir / "replicator.json").exists(),
-            STARTUP_TIMEOUT_SECONDS,
-            "the replicator",
-        )
+        gateways = []
         for region in config.regions:
             env = procs.region_env(config, region)
             args = ["--config", str(self.config_path), "--region", region.name]
@@ -230,23 +229,30 @@ class Supervisor:
                 region.name,
                 env=env,
             )
-            self._spawn(
+            gateway = self._spawn(
                 f"gateway-{region.name}",
                 procs.python_module("sandbox.gateway", *args),
                 region.name,
                 region.gateway_port,
                 env=env,
             )
+            gateways.append((gateway, region.gateway_port))
+        for gateway, port in gateways:
+            self._wait_port(gateway, port)
+        # Started after the gateways listen, so its first health checks already succeed.
         front = self._spawn(
             "frontdoor",
             procs.python_module("sandbox.frontdoor", "--config", str(self.config_path)),
             port=config.front_door_port,
         )
-        for child in self.children:
-            if child.port is not None:
-                self._wait_port(child, child.port)
+        self._wait_port(front, config.front_door_port)
         procs.wait_until(
-            lambda: self._alive(front) and all_healthy(config),
+            lambda: self._alive(replicator) and (config.state_dir / "replicator.json").exists(),
+            STARTUP_TIMEOUT_SECONDS,
+            "the replicator",
+        )
+        procs.wait_until(
+            lambda: all(self._alive(c) for c in self.children) and all_healthy(config),
             STARTUP_TIMEOUT_SECONDS,
             "healthy regions",
         )
@@ -349,7 +355,7 @@ def start_detached(config: SandboxConfig, argv: list[str]) -> int:
     logs.mkdir(parents=True, exist_ok=True)
     log_path = config.state_dir / "supervisor.log"
     env = procs.child_env({"BOOKSTORE_SANDBOX_DETACHED": "1"})
-    process = procs.spawn([sys.executable, "-m", "cli.main", "sandbox", "up", *argv], log_path, env)
+    process = procs.spawn(procs.bookstore_command("sandbox", "up", *argv), log_path, env)
     deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS + 30
     while time.monotonic() < deadline:
         code = process.poll()

@@ -49,6 +49,16 @@ class Run:
         return found[0]
 
 
+SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+
+
+def unsecret(value: Any) -> Any:
+    """The plain value of an input the engine received as a secret; None if it was not one."""
+    if isinstance(value, dict) and value.get(pulumi.runtime.rpc._special_sig_key) == SECRET_SIG:
+        return value["value"]
+    return None
+
+
 def _region(inputs: dict[str, Any]) -> str:
     return str(inputs.get("region") or "eu-west-1")
 
@@ -134,7 +144,9 @@ class RecordingMocks(pulumi.runtime.Mocks):
             rid = inputs["globalClusterIdentifier"]
             state["arn"] = f"arn:aws:rds::{ACCOUNT}:global-cluster:{rid}"
         elif typ == "aws:secretsmanager/secret:Secret":
-            state["arn"] = f"arn:aws:secretsmanager:{region}:{ACCOUNT}:secret:{inputs['name']}-AbCdEf"
+            state["arn"] = (
+                f"arn:aws:secretsmanager:{region}:{ACCOUNT}:secret:{inputs['name']}-AbCdEf"
+            )
         elif typ == "aws:cloudwatch/logGroup:LogGroup":
             state["arn"] = f"arn:aws:logs:{region}:{ACCOUNT}:log-group:{inputs['name']}"
         elif typ == "aws:sqs/queue:Queue":
@@ -147,11 +159,17 @@ class RecordingMocks(pulumi.runtime.Mocks):
             state["endpoint"] = f"cognito-idp.{region}.amazonaws.com/{rid}"
         return rid, state
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    def call(
+        self, args: pulumi.runtime.MockCallArgs
+    ) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         self.calls.append((args.token, dict(args.args)))
         region = str(args.args.get("region") or "eu-west-1")
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
-            return {"accountId": ACCOUNT, "arn": f"arn:aws:iam::{ACCOUNT}:user/ci", "userId": "ci"}, []
+            return {
+                "accountId": ACCOUNT,
+                "arn": f"arn:aws:iam::{ACCOUNT}:user/ci",
+                "userId": "ci",
+            }, []
         if args.token == "aws:index/getAvailabilityZones:getAvailabilityZones":
             return {"names": [f"{region}a", f"{region}b", f"{region}c"], "zoneIds": []}, []
         if args.token == "aws:kms/getAlias:getAlias":
@@ -167,8 +185,8 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         super().__init__(mocks)
         self.recorded: list[Recorded] = []
 
-    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC name)
-        response = super().RegisterResource(request)
+    def RegisterResource(self, request: Any) -> Any:
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         if request.type != "pulumi:pulumi:Stack":
             inputs = pulumi.runtime.rpc.deserialize_properties(request.object)
             self.recorded.append(
@@ -182,6 +200,14 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     dependencies=tuple(request.dependencies),
                 )
             )
+        return response
+
+    def ReadResource(self, request: Any) -> Any:  # StackReferences are read, not registered
+        response = super().ReadResource(request)  # type: ignore[no-untyped-call]
+        inputs = pulumi.runtime.rpc.deserialize_properties(request.properties)
+        self.recorded.append(
+            Recorded(type=request.type, name=request.name, inputs=inputs, id=request.id)
+        )
         return response
 
 
@@ -200,9 +226,7 @@ def run(
     """Run `program` under mocks until every output is resolved."""
     asyncio.set_event_loop(asyncio.new_event_loop())
     pulumi_settings.reset_options(project=PROJECT, stack=stack)
-    pulumi.runtime.set_all_config(
-        {**BASE_CONFIG, **(config or {})}, secret_keys=secret_keys or []
-    )
+    pulumi.runtime.set_all_config({**BASE_CONFIG, **(config or {})}, secret_keys=secret_keys or [])
     mocks = RecordingMocks(upstream or {})
     monitor = RecordingMonitor(mocks)
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)

@@ -7,12 +7,12 @@ and any process it leaves behind is killed by process group.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
 import signal
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -26,7 +26,7 @@ import boto3
 import pytest
 
 from sandbox.config import build_config
-from sandbox.procs import port_in_use
+from sandbox.procs import bookstore_command, pid_alive, port_in_use, port_listening
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -51,9 +51,11 @@ class Sandbox:
         env["PYTHONPATH"] = os.pathsep.join([str(REPO / "functions"), str(REPO)])
         return env
 
-    def cli(self, *args: str, check: bool = True, timeout: float = 150) -> subprocess.CompletedProcess[str]:
+    def cli(
+        self, *args: str, check: bool = True, timeout: float = 150
+    ) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
-            [sys.executable, "-m", "cli.main", "sandbox", *args, "--port-base", str(self.port_base)],
+            bookstore_command("sandbox", *args, "--port-base", str(self.port_base)),
             capture_output=True,
             text=True,
             env=self.env(),
@@ -89,10 +91,8 @@ class Sandbox:
         self.cli("down", check=False, timeout=60)
         for pid in pids:  # belt and braces: nothing may outlive a test
             for sig in (signal.SIGCONT, signal.SIGKILL):
-                try:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.killpg(pid, sig)
-                except (ProcessLookupError, PermissionError):
-                    pass
 
     @property
     def front_door(self) -> str:
@@ -110,14 +110,26 @@ class Sandbox:
         return next(n for n, r in self.status["regions"].items() if r["role"] == "secondary")
 
 
+def assert_nothing_left(box: Sandbox, pids: list[int]) -> None:
+    """No port of the sandbox listens, none of its processes lives, its state is gone."""
+    ports = build_config(box.port_base).ports()
+    assert [p for p in ports if port_listening(p)] == []
+    assert [p for p in pids if pid_alive(p)] == []
+    assert not (box.state_dir / "state.json").exists()
+
+
 @pytest.fixture(scope="session")
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+    """The shared sandbox. Its teardown is also the test that `down` leaves nothing behind."""
     box = Sandbox(free_port_base(), tmp_path_factory.mktemp("sandbox-home"))
     try:
         box.up()
         yield box
     finally:
+        pids = box.child_pids()
         box.down()
+    time.sleep(0.2)
+    assert_nothing_left(box, pids)
 
 
 @pytest.fixture

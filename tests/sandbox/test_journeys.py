@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import time
 import uuid
+from typing import Any
+
+import boto3
 
 from tests.sandbox.conftest import Reply, Sandbox, eventually, http, sign_up_and_in
 
@@ -28,7 +32,8 @@ def test_shopper_journey_through_the_front_door(sandbox: Sandbox, token: str) ->
     api = f"{sandbox.front_door}/api"
     # When they browse, search, fill the cart and check out
     books = http("GET", f"{api}/books?limit=5")
-    assert books.status == 200 and books.headers["x-bookstore-region"] == sandbox.primary
+    assert books.status == 200
+    assert books.headers["x-bookstore-region"] == sandbox.primary
     book = books.body["items"][0]
     assert http("GET", f"{api}/books/{book['id']}").body["title"] == book["title"]
     found = http("GET", f"{api}/books?q={book['title'].split()[0]}")
@@ -52,7 +57,8 @@ def test_shopper_journey_through_the_front_door(sandbox: Sandbox, token: str) ->
 def test_web_app_config_and_site(sandbox: Sandbox) -> None:
     config = http("GET", f"{sandbox.front_door}/config.json").body
     cognito = sandbox.status["regions"][sandbox.primary]["cognito"]
-    assert config["apiUrl"] == "/api" and config["blogUrl"] == "/blog"
+    assert config["apiUrl"] == "/api"
+    assert config["blogUrl"] == "/blog"
     assert config["cognito"]["userPoolId"] == cognito["userPoolId"]
     assert config["cognito"]["clientId"] == cognito["clientId"]
     assert http("GET", f"{sandbox.front_door}/").status == 200
@@ -74,7 +80,9 @@ def test_cart_and_orders_replicate_both_ways(sandbox: Sandbox, token: str) -> No
     order = _checkout(secondary, token, str(uuid.uuid4()))
     assert order.status == 201
     assert order.body["region"] == sandbox.secondary
-    eventually(lambda: http("GET", f"{primary}/orders/{order.body['orderId']}", token=token).status == 200)
+    eventually(
+        lambda: http("GET", f"{primary}/orders/{order.body['orderId']}", token=token).status == 200
+    )
     # the cart clean-up of the checkout replicates too
     eventually(lambda: http("GET", f"{primary}/cart", token=token).body["items"] == [])
 
@@ -93,7 +101,38 @@ def test_checkout_retried_in_the_other_region_is_one_order(sandbox: Sandbox) -> 
     assert retried.body["orderId"] == first.body["orderId"]
 
     def converged() -> bool:
-        lists = [http("GET", f"{b}/orders", token=token).body["items"] for b in (primary, secondary)]
+        lists = [
+            http("GET", f"{b}/orders", token=token).body["items"] for b in (primary, secondary)
+        ]
         return all(len(items) == 1 for items in lists) and lists[0] == lists[1]
 
     eventually(converged, timeout=5)
+
+
+def test_site_bucket_replicates_both_ways(sandbox: Sandbox) -> None:
+    def s3(region: str) -> Any:
+        return boto3.client(
+            "s3",
+            endpoint_url=sandbox.status["regions"][region]["aws"]["endpoint"],
+            region_name=region,
+            aws_access_key_id="sandbox",
+            aws_secret_access_key="sandbox",
+        )
+
+    def bucket(region: str) -> str:
+        return f"bookstore-site-{region}"
+
+    name = f"test/{uuid.uuid4().hex}.txt"
+    s3(sandbox.primary).put_object(Bucket=bucket(sandbox.primary), Key=name, Body=b"from primary")
+
+    def copied(region: str, body: bytes) -> bool:
+        try:
+            got = s3(region).get_object(Bucket=bucket(region), Key=name)["Body"].read()
+        except s3(region).exceptions.NoSuchKey:
+            return False
+        return bool(got == body)
+
+    eventually(lambda: copied(sandbox.secondary, b"from primary"), timeout=8)
+    time.sleep(1.1)  # a later LastModified (whole seconds) for the change in the secondary
+    s3(sandbox.secondary).put_object(Bucket=bucket(sandbox.secondary), Key=name, Body=b"changed")
+    eventually(lambda: copied(sandbox.primary, b"changed"), timeout=8)

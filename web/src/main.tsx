@@ -6,6 +6,7 @@ import { loadConfig } from "./config/config";
 import "./styles/app.css";
 
 const root = document.getElementById("app")!;
+root.textContent = "";
 
 loadConfig()
   .then((config) => render(<App services={startServices(config)} />, root))

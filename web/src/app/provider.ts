@@ -15,12 +15,15 @@ export function startServices(config: AppConfig): Services {
   const session = createSessionManager(createCognitoClient(config.cognito));
   setSessionManager(session);
 
-  const connectivity = createConnectivityMonitor(async () => {
+  const probe = async () => {
     const response = await fetch(`${config.apiUrl}/health`, { cache: "no-store" });
     const region = response.headers.get(REGION_HEADER);
     if (region && response.ok) servedBy.value = region;
     return response.ok;
-  });
+  };
+  const connectivity = createConnectivityMonitor(probe);
+  // Fill the region badge (and raise the offline banner) even on pages that never call the API.
+  probe().then(connectivity.report, () => connectivity.report(false));
 
   setApiClient(
     createApiClient({

@@ -58,7 +58,7 @@ export function Layout({ children, onSignOut, onRetryConnection }: Props) {
           <div class="header-tools">
             <RegionBadge />
             <a class="cart-link" href="/cart" aria-current={current("/cart")}>
-              <span aria-hidden="true">🛒</span> Cart
+              <CartIcon /> Cart
               {user && count > 0 && (
                 <span class="cart-count" data-testid="cart-count" aria-label={`${count} items`}>
                   {count}
@@ -108,5 +108,22 @@ export function Layout({ children, onSignOut, onRetryConnection }: Props) {
         <p>The Bookstore · served from two regions at once, so one can rest while the other sells.</p>
       </footer>
     </div>
+  );
+}
+
+function CartIcon() {
+  return (
+    <svg class="icon" viewBox="0 0 24 24" width="20" height="20" aria-hidden="true" focusable="false">
+      <path
+        d="M3 4h2.2l2.1 10.2a2 2 0 0 0 2 1.6h7.6a2 2 0 0 0 1.9-1.4L21 8H6.2"
+        fill="none"
+        stroke="currentColor"
+        stroke-width="1.8"
+        stroke-linecap="round"
+        stroke-linejoin="round"
+      />
+      <circle cx="10" cy="19.5" r="1.4" fill="currentColor" />
+      <circle cx="17" cy="19.5" r="1.4" fill="currentColor" />
+    </svg>
   );
 }

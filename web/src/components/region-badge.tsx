@@ -1,10 +1,11 @@
 import { useEffect, useRef, useState } from "preact/hooks";
-import { servedBy } from "@/lib/status";
+import { apiReachable, servedBy } from "@/lib/status";
 
 /** Shows which region served the latest API response and flashes when that changes. */
 export function RegionBadge() {
   const region = servedBy.value;
-  const previous = useRef<string | null>(null);
+  const reachable = apiReachable.value;
+  const previous = useRef<string | null>(region);
   const [changed, setChanged] = useState(false);
 
   useEffect(() => {
@@ -19,14 +20,17 @@ export function RegionBadge() {
 
   return (
     <span
-      class={`region-badge${changed ? " region-badge-changed" : ""}`}
+      class={`region-badge${changed ? " region-badge-changed" : ""}${reachable ? "" : " region-badge-down"}`}
       data-testid="region-badge"
       data-region={region ?? ""}
       title="The AWS region that answered the last request"
     >
       <span class="region-dot" aria-hidden="true" />
       <span class="visually-hidden">Served by region </span>
-      <span aria-live="polite">{region ?? "connecting…"}</span>
+      <span aria-live="polite">
+        {changed && <span class="region-switched">now </span>}
+        {region ?? (reachable ? "connecting…" : "no region")}
+      </span>
     </span>
   );
 }

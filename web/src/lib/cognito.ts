@@ -32,6 +32,7 @@ const FRIENDLY: Record<string, string> = {
   TooManyRequestsException: "Too many attempts. Wait a moment and try again.",
   LimitExceededException: "Too many attempts. Wait a moment and try again.",
   NetworkError: "The sign-in service cannot be reached right now.",
+  ServiceUnavailable: "Signing in is unavailable right now. If you are already signed in, you can keep shopping.",
 };
 
 export function jwtClaims(token: string): Record<string, unknown> {

@@ -51,7 +51,7 @@ export function HomePage() {
 
       <section class="section" aria-labelledby="home-best">
         <div class="section-head">
-          <h2 id="home-best">Best sellers this week</h2>
+          <h2 id="home-best">Best sellers</h2>
           <a href="/bestsellers">See the top 20 →</a>
         </div>
         {best.loading && !best.data ? (

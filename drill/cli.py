@@ -1,0 +1,183 @@
+"""`bookstore drill`: inject a regional fault and measure RTO, RPO and integrity.
+
+Kept light at import time (the `bookstore` parser imports every command module): the drill's
+machinery is imported only when the command runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING, Any
+
+from cli.main import CliError
+
+if TYPE_CHECKING:
+    from drill.target import Target
+
+FAULTS = ("region-outage", "partition", "cache-loss", "blog-primary-loss")
+DEFAULT_PORT_BASE = 8700  # the sandbox's default, so `make up` + `bookstore drill` just work
+DEFAULT_STACKS = "primary,secondary,global"
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be positive")
+    return value
+
+
+def _users(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not 1 <= value <= 200:
+        raise argparse.ArgumentTypeError("must lie in 1..200")
+    return value
+
+
+def _port_base(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 1024 <= value <= 65435:
+        raise argparse.ArgumentTypeError("must lie in 1024..65435")
+    return value
+
+
+def register(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--target", choices=("sandbox", "aws"), default="sandbox")
+    parser.add_argument("--fault", choices=FAULTS, default="region-outage")
+    parser.add_argument(
+        "--region", metavar="R", help="the region to hit (default: the one serving users)"
+    )
+    parser.add_argument("--users", type=_users, default=10, metavar="N", help="default 10")
+    parser.add_argument(
+        "--duration", type=_positive, default=60.0, metavar="S", help="seconds of load (60)"
+    )
+    parser.add_argument("--max-rto", type=_positive, metavar="S", help="fail above this RTO")
+    parser.add_argument("--max-rpo", type=_positive, metavar="S", help="fail above this RPO")
+    parser.add_argument(
+        "--k", type=_users, default=5, metavar="K", help="consecutive good checkouts (5)"
+    )
+    parser.add_argument(
+        "--fault-at", type=_positive, metavar="S", help="when to inject (default 25%% in)"
+    )
+    parser.add_argument(
+        "--hold", type=_positive, metavar="S", help="how long the fault lasts (default 35%%)"
+    )
+    parser.add_argument(
+        "--converge-timeout", type=_positive, default=60.0, metavar="S", help="default 60"
+    )
+    parser.add_argument("--out", type=Path, default=Path("drills"), metavar="DIR")
+    sandbox = parser.add_argument_group("sandbox")
+    sandbox.add_argument(
+        "--port-base",
+        type=_port_base,
+        default=DEFAULT_PORT_BASE,
+        metavar="N",
+        help="use the sandbox on this port base, or start (and then stop) one there",
+    )
+    aws = parser.add_argument_group("aws")
+    aws.add_argument("--yes", action="store_true", help="really fence a production region")
+    aws.add_argument(
+        "--org",
+        default=os.environ.get("PULUMI_ORG", "organization"),
+        help="Pulumi organization of the stacks (default $PULUMI_ORG or 'organization')",
+    )
+    aws.add_argument(
+        "--stacks",
+        default=DEFAULT_STACKS,
+        help=f"primary,secondary,global stack names (default {DEFAULT_STACKS})",
+    )
+
+
+def _interrupt_on_termination() -> dict[signal.Signals, Any]:
+    """SIGTERM/SIGHUP end the drill like Ctrl-C does, so every `finally` (restore, lift the
+    fence, stop our own sandbox) runs. Returns the previous handlers."""
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    previous = {}
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        previous[sig] = signal.signal(sig, handler)
+    return previous
+
+
+def run(args: argparse.Namespace) -> int:
+    from drill.report import write_report
+    from drill.runner import Options, run_drill
+    from drill.target import DrillError
+
+    options = Options(
+        target=args.target,
+        fault=args.fault,
+        region=args.region,
+        users=args.users,
+        duration=args.duration,
+        max_rto=args.max_rto,
+        max_rpo=args.max_rpo,
+        k=args.k,
+        fault_at=args.fault_at,
+        hold=args.hold,
+        converge_timeout=args.converge_timeout,
+    )
+    previous = _interrupt_on_termination()
+    target: Target | None = None
+    try:
+        target = _make_target(args)
+        outcome = run_drill(target, options)
+    except DrillError as exc:
+        raise CliError(str(exc)) from None
+    finally:
+        try:
+            if target is not None:
+                target.close()
+        except Exception as exc:
+            # Loud on purpose: a fence left up keeps a production region out of service.
+            print(f"bookstore: CLEANUP FAILED: {exc}", file=sys.stderr)
+            raise
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+    directory = write_report(outcome, args.out)
+    print(f"report: {directory / 'report.md'}")
+    if outcome.passed:
+        rto = outcome.recovery.rto
+        print(f"drill passed (RTO {'n/a' if rto is None else f'{rto:.1f} s'})")
+        return 0
+    failures = outcome.gates.failures
+    more = f" (+{len(failures) - 1} more, see the report)" if len(failures) > 1 else ""
+    print(f"bookstore: drill failed: {failures[0]}{more}", file=sys.stderr)
+    return 1
+
+
+def _make_target(args: argparse.Namespace) -> Target:
+    from drill.target import DrillError
+
+    if args.target == "sandbox":
+        if args.yes:
+            raise DrillError("--yes is for --target aws only")
+        from drill.sandbox_target import SandboxTarget
+
+        return SandboxTarget(args.port_base, start=True, out=sys.stdout)
+    if not args.yes:
+        raise DrillError(
+            "a drill on aws fences a live region and sends real traffic; add --yes to go ahead"
+        )
+    from drill.aws_target import AwsTarget, read_deployment
+
+    stacks = [s.strip() for s in args.stacks.split(",") if s.strip()]
+    if len(stacks) != 3:
+        raise DrillError("--stacks takes three names: primary,secondary,global")
+    return AwsTarget(read_deployment(args.org, stacks))

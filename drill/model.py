@@ -1,0 +1,82 @@
+"""What a drill records: requests, acknowledged orders, routing samples and phase events.
+
+Times are seconds since the drill's start on one monotonic clock, so every figure is a
+difference of two readings of the same clock (wall-clock jumps cannot skew an RTO).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+Outcome = Literal["ok", "error", "no-answer"]
+FAULTS = ("region-outage", "partition", "cache-loss", "blog-primary-loss")
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    """One HTTP request as the client saw it."""
+
+    t: float
+    latency: float
+    user: int
+    step: str
+    method: str
+    path: str
+    status: int | None
+    region: str | None
+    outcome: Outcome
+    error: str = ""
+    key: str | None = None
+    order_id: str | None = None
+
+    @property
+    def end(self) -> float:
+        return self.t + self.latency
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Ack:
+    """An order the API acknowledged (201 or 200 replay) to a user."""
+
+    user: int
+    customer: str
+    key: str
+    order_id: str
+    at: float
+    region: str | None
+    created: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Sample:
+    """The routing layer's view at one moment: which region serves, which are healthy."""
+
+    t: float
+    serving: str | None
+    healthy: dict[str, bool]
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Events:
+    """Phase marks of one drill (None: did not happen)."""
+
+    fault_at: float | None = None
+    fault_injected_at: float | None = None
+    restore_at: float | None = None
+    restored_at: float | None = None
+    load_stopped_at: float | None = None
+    converged_at: float | None = None
+    extra: dict[str, float] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)

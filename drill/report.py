@@ -1,0 +1,380 @@
+"""The drill's report: `report.json` (every figure), `report.md` (for people), `timeline.svg`
+(requests per second by region and outcome, with the fault, detection, recovery, restore and
+convergence marked) and `requests.csv` (every request, for a closer look).
+
+The SVG is written by hand: a few rectangles and lines need no plotting library.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
+
+from drill.model import RequestRecord
+from drill.runner import REQUIREMENT_SECONDS, Outcome
+
+
+def _r(value: float | None, digits: int = 3) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))
+    return ordered[index]
+
+
+def to_json(outcome: Outcome) -> dict[str, Any]:
+    o = outcome.options
+    events = outcome.events
+    fault = events.fault_at
+    by_region: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for record in outcome.records:
+        by_region[record.region or "none"][record.outcome] += 1
+    latencies = [r.latency * 1000 for r in outcome.records if r.outcome == "ok"]
+    checkouts = [r for r in outcome.records if r.step == "checkout"]
+    return {
+        "drill": {
+            "id": outcome.run_id,
+            "startedAt": outcome.started_utc,
+            "target": o.target,
+            "fault": o.fault,
+            "region": outcome.failed_region,
+            "survivor": outcome.survivor,
+            "servingBefore": outcome.serving_before,
+            "users": o.users,
+            "durationSeconds": o.duration,
+            "k": o.k,
+        },
+        "result": "pass" if outcome.passed else "fail",
+        "failures": outcome.gates.failures,
+        "gates": {"maxRtoSeconds": o.max_rto, "maxRpoSeconds": o.max_rpo},
+        "requirement": {"rtoSeconds": REQUIREMENT_SECONDS, "rpoSeconds": REQUIREMENT_SECONDS},
+        "events": {
+            "faultAt": _r(fault),
+            "restoreAt": _r(events.restore_at),
+            "restoredAt": _r(events.restored_at),
+            "loadStoppedAt": _r(events.load_stopped_at),
+            "convergedAt": _r(events.converged_at),
+            **{k: _r(v) for k, v in events.extra.items()},
+        },
+        "fault": outcome.fault_facts,
+        "detection": outcome.detection.to_json() if outcome.detection else None,
+        "recovery": outcome.recovery.to_json(),
+        "errors": outcome.errors.to_json(fault),
+        "rpo": {
+            "atFailover": None
+            if outcome.failover_loss is None
+            else {"moment": outcome.failover_moment, **outcome.failover_loss.to_json()},
+            "afterRecovery": outcome.final_loss.to_json(),
+        },
+        "duplicates": outcome.duplicates.to_json(),
+        "leaderboards": {b.region: b.to_json() for b in outcome.boards},
+        "convergence": {
+            "converged": outcome.converged,
+            "secondsAfterLoadStopped": None
+            if events.converged_at is None or events.load_stopped_at is None
+            else round(events.converged_at - events.load_stopped_at, 3),
+            "tables": {
+                d.table: d.to_json(outcome.regions[0], outcome.regions[1])
+                for d in outcome.table_diffs
+            }
+            if len(outcome.regions) == 2
+            else {},
+        },
+        "cacheLoss": outcome.cache,
+        "blog": outcome.blog,
+        "load": {
+            "signInSeconds": round(outcome.sign_in_seconds, 3),
+            "journeys": outcome.journeys,
+            "requests": len(outcome.records),
+            "ordersAcknowledged": len(outcome.acks),
+            "checkoutAttempts": len(checkouts),
+            "byRegion": {k: dict(v) for k, v in sorted(by_region.items())},
+            "latencyMs": {
+                "p50": _r(percentile(latencies, 0.5), 1),
+                "p95": _r(percentile(latencies, 0.95), 1),
+                "p99": _r(percentile(latencies, 0.99), 1),
+            },
+        },
+        "notes": outcome.notes,
+    }
+
+
+def _fmt(value: Any, unit: str = " s") -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, float):
+        return f"{value:.2f}{unit}"
+    return f"{value}{unit}"
+
+
+def to_markdown(report: dict[str, Any]) -> str:
+    d = report["drill"]
+    rec = report["recovery"]
+    det = report["detection"] or {}
+    err = report["errors"]
+    rpo = report["rpo"]
+    at_failover = rpo["atFailover"]
+    lines = [
+        f"# Failover drill {d['id']}: {d['fault']} on {d['target']}"
+        + (f" ({d['region']})" if d["region"] else ""),
+        "",
+        f"**Result: {report['result'].upper()}**"
+        + ("" if not report["failures"] else " - " + "; ".join(report["failures"])),
+        "",
+        f"{d['users']} users, {d['durationSeconds']:g} s of load, started {d['startedAt']};"
+        f" fault at {_fmt(report['events']['faultAt'])}, restored at"
+        f" {_fmt(report['events']['restoredAt'])} (drill clock).",
+        "",
+        "| figure | measured | target | requirement |",
+        "|---|---|---|---|",
+        f"| detection | {_fmt(det.get('seconds'))} | - | - |",
+        f"| RTO (fault to the first of {rec['k']} consecutive good checkouts)"
+        f" | {_fmt(rec['rtoSeconds'])} (confirmed {_fmt(rec['confirmedSeconds'])})"
+        f" | {_fmt(report['gates']['maxRtoSeconds'])} | {report['requirement']['rtoSeconds']} s |",
+        "| RPO at failover (seconds of acknowledged orders missing) | "
+        + (
+            f"{_fmt(at_failover['rpoSeconds'])} ({at_failover['missing']} orders, at"
+            f" {at_failover['moment']})"
+            if at_failover
+            else "n/a"
+        )
+        + f" | {_fmt(report['gates']['maxRpoSeconds'])}"
+        f" | {report['requirement']['rpoSeconds']} s |",
+        f"| acknowledged orders missing after recovery | {rpo['afterRecovery']['missing']} of"
+        f" {rpo['afterRecovery']['acknowledgedChecked']} | 0 | 0 |",
+        f"| duplicate orders per Idempotency-Key | {report['duplicates']['count']} | 0 | 0 |",
+        f"| client-visible errors | {err['count']} of {err['requests']} requests"
+        f" over {_fmt(err['windowSeconds'])} | - | - |",
+        f"| convergence after the load | {_fmt(report['convergence']['secondsAfterLoadStopped'])}"
+        f" ({'converged' if report['convergence']['converged'] else 'NOT converged'}) | - | - |",
+        "",
+        "## Detection",
+        "",
+        f"- health flip of the failed region: {_fmt(det.get('healthFlipSeconds'))}",
+        f"- front door switched serving region: {_fmt(det.get('servingSwitchSeconds'))}",
+        f"- first request answered by the other region: "
+        f"{_fmt(det.get('firstServedElsewhereSeconds'))}",
+        "",
+        "## Errors users saw",
+        "",
+        f"- by step: {json.dumps(err['byStep'])}; by status: {json.dumps(err['byStatus'])}",
+        f"- failed checkout attempts after the fault: {rec['failedCheckoutsAfterFault']}"
+        " (every one retried with its Idempotency-Key)",
+        "",
+        "## Integrity",
+        "",
+        "| region | leaderboard vs Orders | books | copies (truth) | copies (board) |",
+        "|---|---|---|---|---|",
+    ]
+    for region, board in report["leaderboards"].items():
+        verdict = "equal" if board["ok"] else f"DIFFERS ({len(board['differences'])} books)"
+        if board["error"]:
+            verdict = f"unreadable: {board['error']}"
+        lines.append(
+            f"| {region} | {verdict}{'' if board['complete'] else ' (top-N view)'} |"
+            f" {board['books']} | {board['copiesTruth']} | {board['copiesBoard']} |"
+        )
+    lines += ["", "| table | items per region | differing items |", "|---|---|---|"]
+    for table, diff in report["convergence"]["tables"].items():
+        counts = ", ".join(f"{r} {n}" for r, n in diff["items"].items())
+        lines.append(f"| {table} | {counts} | {diff['differing']} |")
+    if report["cacheLoss"]:
+        cache = report["cacheLoss"]
+        lines += [
+            "",
+            "## Cache loss",
+            "",
+            f"- Redis of {cache['region']} emptied; the leaderboard was rebuilt from Orders"
+            f" {_fmt(cache.get('rebuiltSeconds'))} after the fault ({cache['probes']} probes).",
+        ]
+    if report["blog"]:
+        blog = report["blog"]
+        lines += [
+            "",
+            "## Blog",
+            "",
+            f"- posts before {blog['postsBefore']}, after {blog['postsAfter']},"
+            f" lost {blog['postsLost']}; replica promoted {_fmt(blog['promotedSeconds'])}"
+            " after the fault",
+        ]
+    load = report["load"]
+    lines += [
+        "",
+        "## Load",
+        "",
+        f"- {load['requests']} requests in {load['journeys']} journeys,"
+        f" {load['ordersAcknowledged']} orders acknowledged,"
+        f" latency p50 {load['latencyMs']['p50']} ms, p95 {load['latencyMs']['p95']} ms",
+        f"- answered by region: {json.dumps(load['byRegion'])}",
+        "",
+        "![timeline](timeline.svg)",
+    ]
+    if report["notes"]:
+        lines += ["", "## Notes", ""] + [f"- {note}" for note in report["notes"]]
+    return "\n".join(lines) + "\n"
+
+
+COLOURS = {
+    "ok-0": "#2f6fb3",
+    "ok-1": "#3a9d5d",
+    "ok-other": "#7f8c8d",
+    "error": "#d64541",
+    "no-answer": "#2c2c2c",
+}
+
+
+def timeline_svg(
+    records: list[RequestRecord],
+    regions: list[str],
+    marks: dict[str, float | None],
+    serving: list[tuple[float, str | None]],
+    duration: float,
+) -> str:
+    """Stacked bars per second: successes by answering region, errors, no answers; a band of
+    the serving region underneath; vertical lines for the drill's events."""
+    width, height = 960, 430
+    left, right, top, chart_h = 60.0, 20.0, 100.0, 240.0
+    end = max([duration] + [r.end for r in records] + [v for v in marks.values() if v])
+    seconds = max(1, math.ceil(end))
+    plot_w = width - left - right
+    step = plot_w / seconds
+    buckets: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for record in records:
+        bucket = buckets[int(record.t)]
+        if record.outcome == "ok":
+            if record.region in regions:
+                bucket[f"ok-{regions.index(record.region)}"] += 1
+            else:
+                bucket["ok-other"] += 1
+        else:
+            bucket[record.outcome] += 1
+    peak = max([sum(b.values()) for b in buckets.values()] + [1])
+
+    def x(t: float) -> float:
+        return left + t * step
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}"'
+        f' viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="11">',
+        f'<rect width="{width}" height="{height}" fill="white"/>',
+        f'<text x="{left}" y="18" font-size="13">requests per second by answering region and'
+        " outcome</text>",
+    ]
+    order = [f"ok-{i}" for i in range(len(regions))] + ["ok-other", "error", "no-answer"]
+    for second, counts in sorted(buckets.items()):
+        y = top + chart_h
+        for kind in order:
+            n = counts.get(kind, 0)
+            if not n:
+                continue
+            h = chart_h * n / peak
+            y -= h
+            parts.append(
+                f'<rect x="{x(second):.1f}" y="{y:.1f}" width="{max(step - 1, 1):.1f}"'
+                f' height="{h:.1f}" fill="{COLOURS[kind]}"><title>{second}s {kind}: {n}'
+                "</title></rect>"
+            )
+    # axes
+    base = top + chart_h
+    parts.append(f'<line x1="{left}" y1="{base}" x2="{width - right}" y2="{base}" stroke="#333"/>')
+    parts.append(f'<line x1="{left}" y1="{top}" x2="{left}" y2="{base}" stroke="#333"/>')
+    parts.append(f'<text x="{left - 6}" y="{top + 4}" text-anchor="end">{peak}</text>')
+    parts.append(f'<text x="{left - 6}" y="{base}" text-anchor="end">0</text>')
+    tick = 5 if seconds <= 60 else (10 if seconds <= 180 else 60)
+    for second in range(0, seconds + 1, tick):
+        parts.append(
+            f'<text x="{x(second):.1f}" y="{base + 14}" text-anchor="middle">{second}s</text>'
+        )
+    # serving band
+    band_y = base + 24
+    parts.append(f'<text x="{left - 6}" y="{band_y + 10}" text-anchor="end">serving</text>')
+    for i, (since, region) in enumerate(serving):
+        until = serving[i + 1][0] if i + 1 < len(serving) else end
+        colour = COLOURS[f"ok-{regions.index(region)}"] if region in regions else COLOURS["error"]
+        parts.append(
+            f'<rect x="{x(since):.1f}" y="{band_y}" width="{max(x(until) - x(since), 0.5):.1f}"'
+            f' height="12" fill="{colour}" opacity="0.7"/>'
+        )
+    # event marks
+    mark_style = {
+        "fault": "#d64541",
+        "detection": "#e67e22",
+        "recovery (RTO)": "#27ae60",
+        "restore": "#8e44ad",
+        "converged": "#34495e",
+    }
+    for n, (name, at) in enumerate(marks.items()):
+        if at is None:
+            continue
+        colour = mark_style.get(name, "#555")
+        parts.append(
+            f'<line x1="{x(at):.1f}" y1="{38 + 13 * n}" x2="{x(at):.1f}" y2="{band_y + 12}"'
+            f' stroke="{colour}" stroke-width="2" stroke-dasharray="5,3"/>'
+        )
+        # Labels sit in a band above the bars, one row each, so none hides a bar or another.
+        anchor, dx = ("end", -3) if x(at) > width - 160 else ("start", 3)
+        parts.append(
+            f'<text x="{x(at) + dx:.1f}" y="{34 + 13 * n}" fill="{colour}"'
+            f' text-anchor="{anchor}">{escape(name)} {at:.1f}s</text>'
+        )
+    # legend
+    legend_y = height - 20
+    entries = [(f"ok-{i}", f"ok via {r}") for i, r in enumerate(regions)] + [
+        ("error", "error"),
+        ("no-answer", "no answer"),
+    ]
+    lx = left
+    for kind, label in entries:
+        parts.append(
+            f'<rect x="{lx}" y="{legend_y - 9}" width="10" height="10" fill="{COLOURS[kind]}"/>'
+        )
+        parts.append(f'<text x="{lx + 14}" y="{legend_y}">{escape(label)}</text>')
+        lx += 24 + 7 * len(label)
+    parts.append("</svg>")
+    return "\n".join(parts) + "\n"
+
+
+def write_report(outcome: Outcome, out_dir: Path) -> Path:
+    """Writes the report files into `out_dir/<UTC timestamp>/`; returns that directory."""
+    directory = out_dir / outcome.run_id
+    suffix = 1
+    while directory.exists():
+        suffix += 1
+        directory = out_dir / f"{outcome.run_id}-{suffix}"
+    directory.mkdir(parents=True)
+    report = to_json(outcome)
+    (directory / "report.json").write_text(json.dumps(report, indent=2) + "\n")
+    (directory / "report.md").write_text(to_markdown(report))
+    fault = outcome.events.fault_at
+    rto = outcome.recovery.rto
+    detection = outcome.detection.seconds if outcome.detection else None
+    marks = {
+        "fault": fault,
+        "detection": None if fault is None or detection is None else fault + detection,
+        "recovery (RTO)": None if fault is None or rto is None else fault + rto,
+        "restore": outcome.events.restored_at,
+        "converged": outcome.events.converged_at,
+    }
+    serving: list[tuple[float, str | None]] = []
+    for sample in outcome.samples:
+        if not serving or serving[-1][1] != sample.serving:
+            serving.append((sample.t, sample.serving))
+    (directory / "timeline.svg").write_text(
+        timeline_svg(outcome.records, outcome.regions, marks, serving, outcome.options.duration)
+    )
+    with (directory / "requests.csv").open("w", newline="") as handle:
+        fields = list(RequestRecord.__dataclass_fields__)
+        writer = csv.DictWriter(handle, fieldnames=fields)
+        writer.writeheader()
+        for record in sorted(outcome.records, key=lambda r: r.t):
+            writer.writerow(record.to_json())
+    return directory

@@ -1,0 +1,107 @@
+"""Whole drills against the in-process fake bookstore: the runner, the report files and the
+CLI's exit codes, in seconds and without a sandbox."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from drill import __main__ as drill_main
+from drill import cli as drill_cli
+from drill.runner import Options, run_drill
+from tests.drill.fake_bookstore import P, S, FakeTarget, fake_bookstore
+
+SHORT = ["--users", "3", "--duration", "5", "--fault-at", "1.5", "--hold", "2"]
+
+
+@pytest.fixture
+def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeTarget]:
+    with fake_bookstore(detect_after=0.6) as target:
+        monkeypatch.setattr(drill_cli, "_make_target", lambda args: target)
+        yield target
+
+
+def run_cli(fake: FakeTarget, tmp_path: Path, *extra: str) -> tuple[int, dict[str, object], Path]:
+    code = drill_main.main([*SHORT, "--converge-timeout", "3", "--out", str(tmp_path), *extra])
+    reports = sorted(tmp_path.glob("*/report.json"))
+    assert len(reports) == 1
+    return code, json.loads(reports[0].read_text()), reports[0].parent
+
+
+def test_a_clean_drill_passes_and_writes_every_file(
+    fake: FakeTarget, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, report, directory = run_cli(fake, tmp_path, "--max-rto", "10", "--max-rpo", "1")
+    out = capsys.readouterr().out
+    assert code == 0, report["failures"]
+    assert "drill passed" in out
+    assert "fault injected: region-outage" in out
+    assert fake.restored == [P]
+    assert fake.closed
+    assert report["result"] == "pass"
+    detection = report["detection"]
+    assert isinstance(detection, dict)
+    assert 0.4 <= detection["seconds"] <= 1.5  # the fake's front door moves after 0.6 s
+    recovery = report["recovery"]
+    assert isinstance(recovery, dict)
+    assert 0 < recovery["rtoSeconds"] <= 3
+    rpo = report["rpo"]
+    assert isinstance(rpo, dict)
+    assert rpo["atFailover"]["missing"] == 0
+    assert rpo["afterRecovery"]["missing"] == 0
+    load = report["load"]
+    assert isinstance(load, dict)
+    assert load["byRegion"][S]["ok"] > 0
+    assert load["byRegion"][P]["ok"] > 0
+    assert load["ordersAcknowledged"] > 5
+    for name in ("report.md", "timeline.svg", "requests.csv"):
+        assert (directory / name).stat().st_size > 0
+
+
+def test_a_missed_rto_target_exits_non_zero_with_one_line(
+    fake: FakeTarget, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, report, _ = run_cli(fake, tmp_path, "--max-rto", "0.01")
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 1
+    assert report["result"] == "fail"
+    assert len(err) == 1
+    assert err[0].startswith("bookstore: drill failed: RTO ")
+    assert "exceeds the target 0.01 s" in err[0]
+
+
+def test_an_order_lost_in_replication_always_fails(fake: FakeTarget, tmp_path: Path) -> None:
+    fake.store.lose_next_order_in = S  # the first order never reaches the secondary
+    code, report, _ = run_cli(fake, tmp_path)  # no targets given: still a failure
+    assert code == 1
+    failures = report["failures"]
+    assert isinstance(failures, list)
+    assert failures[0] == "1 acknowledged orders still missing after recovery (must be 0)"
+    rpo = report["rpo"]
+    assert isinstance(rpo, dict)
+    assert rpo["atFailover"]["missing"] == 1  # also seen at failover: the survivor lacked it
+    assert rpo["atFailover"]["rpoSeconds"] > 0
+    convergence = report["convergence"]
+    assert isinstance(convergence, dict)
+    assert convergence["converged"] is False
+
+
+def test_a_leaderboard_that_disagrees_with_orders_fails(fake: FakeTarget, tmp_path: Path) -> None:
+    fake.store.double_count = True
+    code, report, _ = run_cli(fake, tmp_path)
+    assert code == 1
+    failures = report["failures"]
+    assert isinstance(failures, list)
+    assert any(f.startswith(f"leaderboard of {P} disagrees") for f in failures)
+
+
+def test_unknown_region_and_a_late_fault_are_user_errors(
+    fake: FakeTarget, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert drill_main.main([*SHORT, "--region", "us-east-2"]) == 2
+    assert "unknown region 'us-east-2'" in capsys.readouterr().err
+    with pytest.raises(Exception, match="after the load ends"):
+        run_drill(fake, Options("fake", "region-outage", None, 1, 5.0, None, None, fault_at=9))

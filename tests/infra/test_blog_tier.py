@@ -1,0 +1,180 @@
+"""BlogTier alone: WordPress on Fargate behind an HTTPS ALB, the Aurora member clusters, the
+replicated credentials."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from components.blog_tier import BlogTier, BlogTierArgs, replica_secret_arn
+from tests.infra import harness
+
+IMAGE = "wordpress:6.8.1-php8.3-apache"
+PRIMARY_SECRET = (
+    "arn:aws:secretsmanager:eu-west-1:123456789012:secret:shop/blog/db-credentials-AbCdEf"
+)
+
+
+def _run(role: str) -> harness.Run:
+    primary = role == "primary"
+    region = "eu-west-1" if primary else "ap-southeast-1"
+    return harness.run(
+        lambda: BlogTier(
+            "blog",
+            BlogTierArgs(
+                role=role,  # type: ignore[arg-type]
+                region=region,
+                prefix="shop",
+                domain="books.example.com",
+                hosted_zone_id="Z0123",
+                vpc_id="vpc-1",
+                public_subnet_ids=["subnet-pub-a", "subnet-pub-b"],
+                private_subnet_ids=["subnet-priv-a", "subnet-priv-b"],
+                global_cluster_id="shop-blog",
+                engine_version="8.0.mysql_aurora.3.08.2",
+                instance_class="db.r6g.large",
+                image=IMAGE,
+                db_password="s3cret-password" if primary else None,
+                secret_replica_region="ap-southeast-1" if primary else None,
+                db_secret_arn=None if primary else PRIMARY_SECRET,
+            ),
+        )
+    )
+
+
+@pytest.fixture(scope="module")
+def primary() -> harness.Run:
+    return _run("primary")
+
+
+@pytest.fixture(scope="module")
+def secondary() -> harness.Run:
+    return _run("secondary")
+
+
+def _container(run: harness.Run) -> dict[str, object]:
+    task = run.one("aws:ecs/taskDefinition:TaskDefinition").inputs
+    (container,) = json.loads(task["containerDefinitions"])
+    return dict(container)
+
+
+def test_wordpress_on_fargate_with_pinned_image(primary: harness.Run) -> None:
+    task = primary.one("aws:ecs/taskDefinition:TaskDefinition").inputs
+    assert task["requiresCompatibilities"] == ["FARGATE"]
+    assert task["networkMode"] == "awsvpc"
+    assert task["runtimePlatform"] == {"cpuArchitecture": "ARM64", "operatingSystemFamily": "LINUX"}
+    container = _container(primary)
+    assert container["image"] == IMAGE
+    assert ":" in IMAGE
+    assert not IMAGE.endswith(":latest")
+    service = primary.one("aws:ecs/service:Service").inputs
+    assert service["launchType"] == "FARGATE"
+    assert service["networkConfiguration"]["subnets"] == ["subnet-pub-a", "subnet-pub-b"]
+    task_sg = primary.one("aws:ec2/securityGroup:SecurityGroup", "-tasks-sg")
+    assert service["networkConfiguration"]["securityGroups"] == [task_sg.id]
+
+
+def test_alb_is_https_only_for_the_blog_domain(primary: harness.Run) -> None:
+    listeners = primary.of_type("aws:lb/listener:Listener")
+    assert [listener.inputs["port"] for listener in listeners] == [443]
+    listener = listeners[0].inputs
+    assert listener["protocol"] == "HTTPS"
+    assert listener["sslPolicy"].startswith("ELBSecurityPolicy-TLS13")
+    cert = primary.one("aws:acm/certificate:Certificate").inputs
+    assert cert["domainName"] == "blog.books.example.com"
+    assert cert["validationMethod"] == "DNS"
+    alb = primary.one("aws:lb/loadBalancer:LoadBalancer").inputs
+    assert alb["subnets"] == ["subnet-pub-a", "subnet-pub-b"]
+    assert alb["dropInvalidHeaderFields"] is True
+
+
+def test_only_the_alb_takes_internet_traffic_and_only_on_443(primary: harness.Run) -> None:
+    groups = {
+        r.id: r.name.removeprefix("blog-")
+        for r in primary.of_type("aws:ec2/securityGroup:SecurityGroup")
+    }
+    rules = [
+        (groups[r.inputs["securityGroupId"]], r.inputs)
+        for r in primary.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+    ]
+    world = [(g, r["fromPort"]) for g, r in rules if r.get("cidrIpv4") or r.get("cidrIpv6")]
+    assert world == [("alb-sg", 443), ("alb-sg", 443)]
+    sourced = {
+        (g, groups[r["referencedSecurityGroupId"]], r["fromPort"])
+        for g, r in rules
+        if "referencedSecurityGroupId" in r
+    }
+    assert sourced == {("tasks-sg", "alb-sg", 80), ("db-sg", "tasks-sg", 3306)}
+
+
+def test_primary_cluster_is_the_encrypted_protected_writer(primary: harness.Run) -> None:
+    cluster = primary.one("aws:rds/cluster:Cluster")
+    i = cluster.inputs
+    assert i["globalClusterIdentifier"] == "shop-blog"
+    assert i["engine"] == "aurora-mysql"
+    assert i["masterUsername"] == "wordpress"
+    assert i["storageEncrypted"] is True
+    assert i["deletionProtection"] is True
+    db_sg = primary.one("aws:ec2/securityGroup:SecurityGroup", "-db-sg")
+    assert i["vpcSecurityGroupIds"] == [db_sg.id]
+    assert cluster.ignore_changes == ()
+    instance = primary.one("aws:rds/clusterInstance:ClusterInstance").inputs
+    assert instance["instanceClass"] == "db.r6g.large"
+    assert instance["publiclyAccessible"] is False
+
+
+def test_secondary_cluster_joins_without_credentials(secondary: harness.Run) -> None:
+    cluster = secondary.one("aws:rds/cluster:Cluster")
+    i = cluster.inputs
+    assert i["globalClusterIdentifier"] == "shop-blog"
+    assert "masterUsername" not in i
+    assert "masterPassword" not in i
+    assert i["storageEncrypted"] is True
+    assert i["kmsKeyId"] == "arn:aws:kms:ap-southeast-1:123456789012:key/rds-default"
+    assert i["region"] == "ap-southeast-1"
+    assert "replicationSourceIdentifier" in cluster.ignore_changes
+    assert secondary.of_type("aws:secretsmanager/secret:Secret") == []
+
+
+def test_credentials_in_a_secret_replicated_to_the_secondary(primary: harness.Run) -> None:
+    secret = primary.one("aws:secretsmanager/secret:Secret").inputs
+    assert secret["replicas"] == [{"region": "ap-southeast-1"}]
+    value = primary.one("aws:secretsmanager/secretVersion:SecretVersion").inputs
+    # The password arrives as a secret, so Pulumi encrypts it in state.
+    assert json.loads(harness.unsecret(value["secretString"])) == {
+        "username": "wordpress",
+        "password": "s3cret-password",
+    }
+    container = _container(primary)
+    assert "s3cret" not in json.dumps(container)
+    assert container["secrets"] == [
+        {"name": "WORDPRESS_DB_USER", "valueFrom": f"{PRIMARY_SECRET}:username::"},
+        {"name": "WORDPRESS_DB_PASSWORD", "valueFrom": f"{PRIMARY_SECRET}:password::"},
+    ]
+
+
+def test_secondary_reads_the_replica_secret_and_the_reader(secondary: harness.Run) -> None:
+    replica = replica_secret_arn(PRIMARY_SECRET, "ap-southeast-1")
+    assert replica == PRIMARY_SECRET.replace("eu-west-1", "ap-southeast-1")
+    container = _container(secondary)
+    assert container["secrets"][1] == {  # type: ignore[index]
+        "name": "WORDPRESS_DB_PASSWORD",
+        "valueFrom": f"{replica}:password::",
+    }
+    env = {e["name"]: e["value"] for e in container["environment"]}  # type: ignore[attr-defined]
+    assert env["WORDPRESS_DB_HOST"] == "blog-db.cluster-ro-x.ap-southeast-1.rds.amazonaws.com:3306"
+    policy = json.loads(
+        secondary.one("aws:iam/rolePolicy:RolePolicy", "-execution-policy").inputs["policy"]
+    )
+    assert policy["Statement"][1] == {
+        "Effect": "Allow",
+        "Action": ["secretsmanager:GetSecretValue"],
+        "Resource": [replica],
+    }
+
+
+def test_primary_wordpress_uses_the_writer(primary: harness.Run) -> None:
+    env = {e["name"]: e["value"] for e in _container(primary)["environment"]}  # type: ignore[attr-defined]
+    assert env["WORDPRESS_DB_HOST"] == "blog-db.cluster-x.eu-west-1.rds.amazonaws.com:3306"
+    assert "https://blog.books.example.com" in env["WORDPRESS_CONFIG_EXTRA"]

@@ -1,0 +1,228 @@
+"""FailoverRouting alone: health checks, DNS, CloudFront and the uploaded web app."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from components.failover_routing import (
+    CognitoConfig,
+    FailoverRouting,
+    FailoverRoutingArgs,
+    RegionFront,
+    rto_budget_seconds,
+    web_files,
+)
+from tests.infra import harness
+from tests.infra.conftest import make_web_dist
+
+
+def _front(region: str, role: str) -> RegionFront:
+    return RegionFront(
+        region=region,
+        role=role,  # type: ignore[arg-type]
+        api_host=f"api123.execute-api.{region}.amazonaws.com",
+        api_domain_target=f"d-xyz.execute-api.{region}.amazonaws.com",
+        api_domain_zone_id=f"ZAPI-{region}",
+        blog_alb_dns_name=f"blog-alb.{region}.elb.amazonaws.com",
+        blog_alb_zone_id=f"ZELB-{region}",
+        bucket_name=f"site-{role}",
+        bucket_domain_name=f"site-{role}.s3.{region}.amazonaws.com",
+    )
+
+
+def _run(dist: Path, mode: str) -> harness.Run:
+    return harness.run(
+        lambda: FailoverRouting(
+            "fr",
+            FailoverRoutingArgs(
+                prefix="shop",
+                domain="books.example.com",
+                hosted_zone_id="Z0123",
+                routing_mode=mode,  # type: ignore[arg-type]
+                primary=_front("eu-west-1", "primary"),
+                secondary=_front("ap-southeast-1", "secondary"),
+                cognito=CognitoConfig(
+                    region="eu-west-1", user_pool_id="eu-west-1_Pool", client_id="client123"
+                ),
+                web_dist=dist,
+            ),
+        ),
+        stack="global",
+    )
+
+
+@pytest.fixture(scope="module")
+def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_web_dist(tmp_path_factory.mktemp("web"))
+
+
+@pytest.fixture(scope="module")
+def latency(dist: Path) -> harness.Run:
+    return _run(dist, "latency")
+
+
+@pytest.fixture(scope="module")
+def failover(dist: Path) -> harness.Run:
+    return _run(dist, "failover")
+
+
+def _records(run: harness.Run, name: str) -> list[dict[str, object]]:
+    return [r.inputs for r in run.of_type("aws:route53/record:Record") if r.inputs["name"] == name]
+
+
+def test_health_checks_probe_each_regions_deep_health(latency: harness.Run) -> None:
+    checks = {
+        r.inputs["fqdn"]: r.inputs
+        for r in latency.of_type("aws:route53/healthCheck:HealthCheck")
+        if "-api-health-" in r.name
+    }
+    assert set(checks) == {
+        "api123.execute-api.eu-west-1.amazonaws.com",
+        "api123.execute-api.ap-southeast-1.amazonaws.com",
+    }
+    for check in checks.values():
+        assert check["type"] == "HTTPS"
+        assert check["resourcePath"] == "/health"
+        assert check["requestInterval"] == 10
+        assert check["failureThreshold"] == 3
+        assert len(set(check["regions"])) >= 3  # type: ignore[arg-type]
+
+
+def test_api_latency_records_guarded_by_health_checks(latency: harness.Run) -> None:
+    checks = {
+        r.inputs["fqdn"]: r.id
+        for r in latency.of_type("aws:route53/healthCheck:HealthCheck")
+        if "-api-health-" in r.name
+    }
+    records = _records(latency, "api.books.example.com")
+    assert len(records) == 2
+    for record in records:
+        region = record["setIdentifier"]
+        assert record["latencyRoutingPolicies"] == [{"region": region}]
+        assert "failoverRoutingPolicies" not in record
+        assert record["healthCheckId"] == checks[f"api123.execute-api.{region}.amazonaws.com"]
+        assert record["aliases"] == [
+            {
+                "name": f"d-xyz.execute-api.{region}.amazonaws.com",
+                "zoneId": f"ZAPI-{region}",
+                "evaluateTargetHealth": True,
+            }
+        ]
+
+
+def test_api_failover_mode(failover: harness.Run) -> None:
+    records = {r["setIdentifier"]: r for r in _records(failover, "api.books.example.com")}
+    assert records["eu-west-1"]["failoverRoutingPolicies"] == [{"type": "PRIMARY"}]
+    assert records["ap-southeast-1"]["failoverRoutingPolicies"] == [{"type": "SECONDARY"}]
+    assert all("latencyRoutingPolicies" not in r for r in records.values())
+
+
+def test_blog_failover_records(latency: harness.Run) -> None:
+    records = {r["setIdentifier"]: r for r in _records(latency, "blog.books.example.com")}
+    assert records["eu-west-1"]["failoverRoutingPolicies"] == [{"type": "PRIMARY"}]
+    assert records["ap-southeast-1"]["failoverRoutingPolicies"] == [{"type": "SECONDARY"}]
+    blog_check = latency.one("aws:route53/healthCheck:HealthCheck", "-blog-health-primary")
+    assert records["eu-west-1"]["healthCheckId"] == blog_check.id
+    assert blog_check.inputs["fqdn"] == "blog-alb.eu-west-1.elb.amazonaws.com"
+
+
+def test_site_certificate_in_us_east_1(latency: harness.Run) -> None:
+    cert = latency.one("aws:acm/certificate:Certificate").inputs
+    assert cert == {
+        "domainName": "books.example.com",
+        "validationMethod": "DNS",
+        "region": "us-east-1",
+    }
+
+
+def test_cloudfront_origin_group_over_both_buckets(latency: harness.Run) -> None:
+    dist = latency.one("aws:cloudfront/distribution:Distribution").inputs
+    oac = latency.one("aws:cloudfront/originAccessControl:OriginAccessControl")
+    assert oac.inputs["signingBehavior"] == "always"
+    assert oac.inputs["originAccessControlOriginType"] == "s3"
+    origins = {o["originId"]: o for o in dist["origins"]}
+    assert origins["site-primary"]["domainName"] == "site-primary.s3.eu-west-1.amazonaws.com"
+    assert origins["site-secondary"]["domainName"] == (
+        "site-secondary.s3.ap-southeast-1.amazonaws.com"
+    )
+    assert {o["originAccessControlId"] for o in origins.values()} == {oac.id}
+    (group,) = dist["originGroups"]
+    assert sorted(group["failoverCriteria"]["statusCodes"]) == [403, 404, 500, 502, 503, 504]
+    assert [m["originId"] for m in group["members"]] == ["site-primary", "site-secondary"]
+    behavior = dist["defaultCacheBehavior"]
+    assert behavior["targetOriginId"] == group["originId"]
+    assert behavior["viewerProtocolPolicy"] == "https-only"
+    cert = dist["viewerCertificate"]
+    assert cert["minimumProtocolVersion"] == "TLSv1.2_2021"
+    assert cert["sslSupportMethod"] == "sni-only"
+    assert dist["aliases"] == ["books.example.com"]
+
+
+def test_spa_fallback_and_security_headers(latency: harness.Run) -> None:
+    dist = latency.one("aws:cloudfront/distribution:Distribution").inputs
+    function = latency.one("aws:cloudfront/function:Function")
+    (association,) = dist["defaultCacheBehavior"]["functionAssociations"]
+    assert association["eventType"] == "viewer-request"
+    assert "/index.html" in function.inputs["code"]
+    policy = latency.one("aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy")
+    assert dist["defaultCacheBehavior"]["responseHeadersPolicyId"] == policy.id
+    headers = policy.inputs["securityHeadersConfig"]
+    assert headers["strictTransportSecurity"]["accessControlMaxAgeSec"] >= 31536000
+    assert headers["frameOptions"]["frameOption"] == "DENY"
+    assert "contentTypeOptions" in headers
+    csp = headers["contentSecurityPolicy"]["contentSecurityPolicy"]
+    assert "connect-src 'self' https://api.books.example.com" in csp
+
+
+def test_web_app_and_config_uploaded_to_the_primary_bucket(latency: harness.Run) -> None:
+    objects = {
+        r.inputs["key"]: r.inputs for r in latency.of_type("aws:s3/bucketObjectv2:BucketObjectv2")
+    }
+    assert set(objects) == {
+        "index.html",
+        "assets/index-abc123.js",
+        "covers/dune.svg",
+        "config.json",
+    }
+    assert {o["bucket"] for o in objects.values()} == {"site-primary"}
+    assert objects["covers/dune.svg"]["contentType"] == "image/svg+xml"
+    assert objects["index.html"]["cacheControl"] == "no-cache"
+    assert "immutable" in objects["assets/index-abc123.js"]["cacheControl"]
+    assert json.loads(objects["config.json"]["content"]) == {
+        "apiUrl": "https://api.books.example.com",
+        "blogUrl": "https://blog.books.example.com",
+        "cognito": {
+            "endpoint": "https://cognito-idp.eu-west-1.amazonaws.com",
+            "region": "eu-west-1",
+            "userPoolId": "eu-west-1_Pool",
+            "clientId": "client123",
+        },
+    }
+
+
+def test_site_alias_records(latency: harness.Run) -> None:
+    records = _records(latency, "books.example.com")
+    assert sorted(r["type"] for r in records) == ["A", "AAAA"]  # type: ignore[type-var]
+    for record in records:
+        assert record["aliases"] == [
+            {
+                "name": "d111111abcdef8.cloudfront.net",
+                "zoneId": "Z2FDTNDATAQYW2",
+                "evaluateTargetHealth": False,
+            }
+        ]
+
+
+def test_rto_budget_from_the_actual_settings() -> None:
+    assert rto_budget_seconds(10, 3, 60) == 90
+    assert rto_budget_seconds(30, 2, 60) == 120
+
+
+def test_missing_web_build_is_a_clear_error(tmp_path: Path) -> None:
+    from components.failover_routing import WebBuildMissingError
+
+    with pytest.raises(WebBuildMissingError, match="web app is not built"):
+        web_files(tmp_path)

@@ -1,0 +1,338 @@
+"""RegionalBookstore alone, as the primary (with user pool and seed) and as the secondary."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bookstore.stream_config import ORDERS_STREAM_CONSUMER
+from components.artifacts import load_artifact
+from components.regional_bookstore import (
+    API_ROUTES,
+    RegionalBookstore,
+    RegionalBookstoreArgs,
+    UserPoolRef,
+)
+from tests.infra import harness
+from tests.infra.conftest import FAKE_SHA256
+
+ACCOUNT = harness.ACCOUNT
+TABLES = {"Books": "shop-Books", "Cart": "shop-Cart", "Orders": "shop-Orders"}
+STREAM = "arn:aws:dynamodb:{region}:123456789012:table/shop-Orders/stream/2026-01-01T00:00"
+FUNCTION = "aws:lambda/function:Function"
+
+
+def _run(role: str, artifact_dir: Path) -> harness.Run:
+    region = "eu-west-1" if role == "primary" else "ap-southeast-1"
+    pool = (
+        None
+        if role == "primary"
+        else UserPoolRef(region="eu-west-1", user_pool_id="eu-west-1_Pool", client_id="client123")
+    )
+    return harness.run(
+        lambda: RegionalBookstore(
+            "rb",
+            RegionalBookstoreArgs(
+                role=role,  # type: ignore[arg-type]
+                region=region,
+                prefix="shop",
+                domain="books.example.com",
+                hosted_zone_id="Z0123",
+                table_names=dict(TABLES),
+                orders_stream_arn=STREAM.format(region=region),
+                artifact=load_artifact(artifact_dir),
+                user_pool=pool,
+                vpc_cidr="10.20.0.0/16",
+            ),
+        )
+    )
+
+
+@pytest.fixture(scope="module")
+def primary(artifact_dir: Path) -> harness.Run:
+    return _run("primary", artifact_dir)
+
+
+@pytest.fixture(scope="module")
+def secondary(artifact_dir: Path) -> harness.Run:
+    return _run("secondary", artifact_dir)
+
+
+def _function(run: harness.Run, suffix: str) -> harness.Recorded:
+    return run.one(FUNCTION, f"-{suffix}")
+
+
+def _policy_of(run: harness.Run, function: str) -> list[dict[str, Any]]:
+    policy = run.one("aws:iam/rolePolicy:RolePolicy", f"-{function}-policy")
+    return list(json.loads(policy.inputs["policy"])["Statement"])
+
+
+def _grants(statements: list[dict[str, Any]]) -> dict[str, set[str]]:
+    """resource -> actions."""
+    grants: dict[str, set[str]] = {}
+    for stmt in statements:
+        assert stmt["Effect"] == "Allow"
+        for resource in stmt["Resource"]:
+            grants.setdefault(resource, set()).update(stmt["Action"])
+    return grants
+
+
+def _table_arn(region: str, name: str) -> str:
+    return f"arn:aws:dynamodb:{region}:{ACCOUNT}:table/{name}"
+
+
+def test_network_private_subnets_in_two_azs_and_dynamodb_endpoint(secondary: harness.Run) -> None:
+    vpc = secondary.one("aws:ec2/vpc:Vpc").inputs
+    assert vpc["cidrBlock"] == "10.20.0.0/16"
+    subnets = {r.name: r.inputs for r in secondary.of_type("aws:ec2/subnet:Subnet")}
+    private = [s for n, s in subnets.items() if "-private-" in n]
+    assert sorted(s["availabilityZone"] for s in private) == ["ap-southeast-1a", "ap-southeast-1b"]
+    assert sorted(s["cidrBlock"] for s in private) == ["10.20.0.0/24", "10.20.1.0/24"]
+    endpoint = secondary.one("aws:ec2/vpcEndpoint:VpcEndpoint").inputs
+    assert endpoint["serviceName"] == "com.amazonaws.ap-southeast-1.dynamodb"
+    assert endpoint["vpcEndpointType"] == "Gateway"
+    private_rt = secondary.one("aws:ec2/routeTable:RouteTable", "-private-rt")
+    assert endpoint["routeTableIds"] == [private_rt.id]
+    assert not private_rt.inputs.get("routes")  # no NAT, no internet route
+    assert secondary.of_type("aws:ec2/natGateway:NatGateway") == []
+
+
+def test_redis_encrypted_and_reachable_only_from_functions(secondary: harness.Run) -> None:
+    redis = secondary.one("aws:elasticache/replicationGroup:ReplicationGroup").inputs
+    assert redis["engine"] == "valkey"
+    assert redis["atRestEncryptionEnabled"] is True
+    assert redis["transitEncryptionEnabled"] is True
+    assert redis["transitEncryptionMode"] == "required"
+    redis_sg = secondary.one("aws:ec2/securityGroup:SecurityGroup", "-redis-sg")
+    functions_sg = secondary.one("aws:ec2/securityGroup:SecurityGroup", "-functions-sg")
+    assert redis["securityGroupIds"] == [redis_sg.id]
+    ingress = [
+        r.inputs
+        for r in secondary.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+        if r.inputs["securityGroupId"] == redis_sg.id
+    ]
+    assert ingress == [
+        {
+            "securityGroupId": redis_sg.id,
+            "referencedSecurityGroupId": functions_sg.id,
+            "ipProtocol": "tcp",
+            "fromPort": 6379,
+            "toPort": 6379,
+            "region": "ap-southeast-1",
+        }
+    ]
+
+
+def test_functions_are_arm64_python312_from_the_artifact(
+    primary: harness.Run, artifact_dir: Path
+) -> None:
+    artifact = load_artifact(artifact_dir)
+    functions = {r.name: r.inputs for r in primary.of_type(FUNCTION)}
+    assert {n.removeprefix("rb-"): f["handler"] for n, f in functions.items()} == {
+        "api": "api.handler",
+        "stream": "stream.handler",
+        "seed": "seed.handler",
+    }
+    for function in functions.values():
+        assert function["architectures"] == ["arm64"]
+        assert function["runtime"] == "python3.12"
+        assert function["sourceCodeHash"] == artifact.source_code_hash
+        assert function["code"].path == str(artifact.path)
+
+
+def test_function_environment_contract(secondary: harness.Run) -> None:
+    env = _function(secondary, "api").inputs["environment"]["variables"]
+    assert env == {
+        "BOOKSTORE_REGION": "ap-southeast-1",
+        "BOOKS_TABLE": "shop-Books",
+        "CART_TABLE": "shop-Cart",
+        "ORDERS_TABLE": "shop-Orders",
+        "REDIS_URL": "rediss://master.rb-redis.cache.amazonaws.com:6379/0",
+        "SITE_ORIGIN": "https://books.example.com",
+        "POWERTOOLS_SERVICE_NAME": "bookstore",
+        "POWERTOOLS_LOG_LEVEL": "INFO",
+    }
+
+
+def test_api_role_names_exact_tables_and_index(secondary: harness.Run) -> None:
+    region = "ap-southeast-1"
+    grants = _grants(_policy_of(secondary, "api"))
+    books = _table_arn(region, "shop-Books")
+    assert grants[books] == {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Scan"}
+    assert grants[f"{books}/index/byCategory"] == {"dynamodb:Query"}
+    assert grants[_table_arn(region, "shop-Cart")] == {
+        "dynamodb:Query",
+        "dynamodb:PutItem",
+        "dynamodb:DeleteItem",
+    }
+    assert grants[_table_arn(region, "shop-Orders")] == {
+        "dynamodb:GetItem",
+        "dynamodb:Query",
+        "dynamodb:PutItem",
+        "dynamodb:Scan",
+    }
+    log_group = f"arn:aws:logs:{region}:{ACCOUNT}:log-group:/shop/secondary/api:*"
+    assert grants[log_group] == {"logs:CreateLogStream", "logs:PutLogEvents"}
+    assert set(grants) == {
+        books,
+        f"{books}/index/byCategory",
+        _table_arn(region, "shop-Cart"),
+        _table_arn(region, "shop-Orders"),
+        log_group,
+        "*",  # ENI management for the VPC, which takes no ARN
+    }
+
+
+def test_stream_role_reads_only_its_stream(secondary: harness.Run) -> None:
+    grants = _grants(_policy_of(secondary, "stream"))
+    stream = STREAM.format(region="ap-southeast-1")
+    assert grants[stream] == {
+        "dynamodb:DescribeStream",
+        "dynamodb:GetRecords",
+        "dynamodb:GetShardIterator",
+        "dynamodb:ListStreams",
+    }
+    queue = secondary.one("aws:sqs/queue:Queue")
+    assert grants[f"arn:aws:sqs:ap-southeast-1:{ACCOUNT}:{queue.name}"] == {"sqs:SendMessage"}
+    assert not any(r.startswith("arn:aws:dynamodb") and "/stream/" not in r for r in grants)
+
+
+def test_event_source_mapping_uses_the_shared_consumer_config(secondary: harness.Run) -> None:
+    mapping = secondary.one("aws:lambda/eventSourceMapping:EventSourceMapping").inputs
+    queue = secondary.one("aws:sqs/queue:Queue")
+    consumer = ORDERS_STREAM_CONSUMER
+    assert mapping["eventSourceArn"] == STREAM.format(region="ap-southeast-1")
+    assert mapping["functionName"].endswith(":function:rb-stream-fn")
+    assert mapping["functionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["bisectBatchOnFunctionError"] is consumer.bisect_batch_on_function_error
+    assert mapping["maximumRetryAttempts"] == consumer.maximum_retry_attempts == 5
+    assert mapping["maximumRecordAgeInSeconds"] == consumer.maximum_record_age_seconds
+    assert mapping["batchSize"] == consumer.batch_size
+    assert mapping["startingPosition"] == consumer.starting_position
+    assert mapping["destinationConfig"] == {
+        "onFailure": {"destinationArn": f"arn:aws:sqs:ap-southeast-1:{ACCOUNT}:{queue.name}"}
+    }
+    assert queue.inputs["sqsManagedSseEnabled"] is True
+
+
+def test_http_api_routes_match_the_contract(secondary: harness.Run) -> None:
+    routes = {
+        r.inputs["routeKey"]: r.inputs for r in secondary.of_type("aws:apigatewayv2/route:Route")
+    }
+    public = {"GET /health", "GET /books", "GET /books/{bookId}", "GET /categories"}
+    public.add("GET /bestsellers")
+    protected = {
+        "GET /cart",
+        "PUT /cart/{bookId}",
+        "DELETE /cart/{bookId}",
+        "POST /orders",
+        "GET /orders",
+        "GET /orders/{orderId}",
+    }
+    assert set(routes) == public | protected
+    assert len(API_ROUTES) == len(routes)
+    authorizer = secondary.one("aws:apigatewayv2/authorizer:Authorizer")
+    for key in public:
+        assert routes[key]["authorizationType"] == "NONE"
+        assert "authorizerId" not in routes[key]
+    for key in protected:
+        assert routes[key]["authorizationType"] == "JWT"
+        assert routes[key]["authorizerId"] == authorizer.id
+
+
+def test_jwt_authorizer_trusts_the_primary_pool(secondary: harness.Run) -> None:
+    authorizer = secondary.one("aws:apigatewayv2/authorizer:Authorizer").inputs
+    assert authorizer["authorizerType"] == "JWT"
+    assert authorizer["identitySources"] == ["$request.header.Authorization"]
+    assert authorizer["jwtConfiguration"] == {
+        "issuer": "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Pool",
+        "audiences": ["client123"],
+    }
+
+
+def test_cors_access_logs_and_throttling(secondary: harness.Run) -> None:
+    api = secondary.one("aws:apigatewayv2/api:Api").inputs
+    cors = api["corsConfiguration"]
+    assert cors["allowOrigins"] == ["https://books.example.com"]
+    assert cors["allowMethods"] == ["DELETE", "GET", "POST", "PUT"]
+    assert {"authorization", "idempotency-key"} <= set(cors["allowHeaders"])
+    assert cors["exposeHeaders"] == ["x-bookstore-region"]
+    stage = secondary.one("aws:apigatewayv2/stage:Stage").inputs
+    assert stage["name"] == "$default"
+    assert stage["autoDeploy"] is True
+    log_group = secondary.one("aws:cloudwatch/logGroup:LogGroup", "-api-access-logs")
+    assert stage["accessLogSettings"]["destinationArn"].endswith(log_group.inputs["name"])
+    assert "$context.requestId" in stage["accessLogSettings"]["format"]
+    assert stage["defaultRouteSettings"]["throttlingRateLimit"] == 100
+    assert stage["defaultRouteSettings"]["throttlingBurstLimit"] == 200
+
+
+def test_custom_domain_with_dns_validated_certificate(secondary: harness.Run) -> None:
+    cert = secondary.one("aws:acm/certificate:Certificate").inputs
+    assert cert == {
+        "domainName": "api.books.example.com",
+        "validationMethod": "DNS",
+        "region": "ap-southeast-1",
+    }
+    record = secondary.one("aws:route53/record:Record", "-cert-validation").inputs
+    assert record["zoneId"] == "Z0123"
+    assert record["name"] == "_abc.api.books.example.com."
+    assert record["allowOverwrite"] is True
+    validation = secondary.one("aws:acm/certificateValidation:CertificateValidation").inputs
+    assert validation["validationRecordFqdns"] == ["_abc.api.books.example.com"]
+    domain = secondary.one("aws:apigatewayv2/domainName:DomainName").inputs
+    assert domain["domainName"] == "api.books.example.com"
+    assert domain["domainNameConfiguration"]["endpointType"] == "REGIONAL"
+    assert domain["domainNameConfiguration"]["securityPolicy"] == "TLS_1_2"
+    mapping = secondary.one("aws:apigatewayv2/apiMapping:ApiMapping").inputs
+    assert mapping["domainName"] == "rb-api-domain-id"
+
+
+def test_primary_owns_the_user_pool(primary: harness.Run, secondary: harness.Run) -> None:
+    pool = primary.one("aws:cognito/userPool:UserPool").inputs
+    assert pool["usernameAttributes"] == ["email"]
+    assert pool["deletionProtection"] == "ACTIVE"
+    assert pool["passwordPolicy"]["minimumLength"] >= 12
+    assert pool["accountRecoverySetting"] == {
+        "recoveryMechanisms": [{"name": "verified_email", "priority": 1}]
+    }
+    client = primary.one("aws:cognito/userPoolClient:UserPoolClient").inputs
+    assert {"ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"} <= set(
+        client["explicitAuthFlows"]
+    )
+    assert client["generateSecret"] is False
+    authorizer = primary.one("aws:apigatewayv2/authorizer:Authorizer").inputs
+    assert authorizer["jwtConfiguration"]["issuer"] == (
+        "https://cognito-idp.eu-west-1.amazonaws.com/rb-users-id"
+    )
+    assert secondary.of_type("aws:cognito/userPool:UserPool") == []
+
+
+def test_primary_seeds_the_catalog_once_per_bundle(
+    primary: harness.Run, secondary: harness.Run
+) -> None:
+    invocation = primary.one("aws:lambda/invocation:Invocation").inputs
+    assert invocation["functionName"] == "rb-seed-fn"
+    assert invocation["triggers"] == {"bundle": FAKE_SHA256}
+    seed = _function(primary, "seed").inputs
+    assert "vpcConfig" not in seed
+    grants = _grants(_policy_of(primary, "seed"))
+    assert grants[_table_arn("eu-west-1", "shop-Books")] == {
+        "dynamodb:BatchWriteItem",
+        "dynamodb:PutItem",
+    }
+    assert len(grants) == 2  # Books and its log group, nothing else
+    assert secondary.of_type("aws:lambda/invocation:Invocation") == []
+
+
+def test_api_function_is_in_the_private_subnets(secondary: harness.Run) -> None:
+    api = _function(secondary, "api").inputs
+    private = sorted(
+        r.id for r in secondary.of_type("aws:ec2/subnet:Subnet") if "-private-" in r.name
+    )
+    assert sorted(api["vpcConfig"]["subnetIds"]) == private
+    functions_sg = secondary.one("aws:ec2/securityGroup:SecurityGroup", "-functions-sg")
+    assert api["vpcConfig"]["securityGroupIds"] == [functions_sg.id]

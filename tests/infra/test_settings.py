@@ -1,0 +1,86 @@
+"""Stack configuration: documented defaults, and clear errors naming what to set."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pulumi
+import pytest
+import yaml
+
+from components.settings import DEFAULTS, ConfigError, load_settings
+
+ROOT = Path(__file__).resolve().parents[2]
+REQUIRED = {"bookstore:domain": "books.example.com", "bookstore:hostedZoneId": "Z1"}
+
+
+def _load(stack: str, config: dict[str, str]) -> object:
+    asyncio.set_event_loop(asyncio.new_event_loop())
+    pulumi.runtime.set_all_config(config, secret_keys=[])
+    return load_settings(ROOT, stack=stack, project="bookstore")
+
+
+def test_pulumi_yaml_documents_every_key_with_the_same_default() -> None:
+    project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
+    assert project["name"] == "bookstore"
+    assert project["runtime"]["name"] == "python"
+    assert project["runtime"]["options"]["virtualenv"] == ".venv"
+    declared = project["config"]
+    assert set(declared) == set(DEFAULTS)
+    for key, default in DEFAULTS.items():
+        assert declared[key].get("default") == default, key
+        assert declared[key]["description"], key
+
+
+@pytest.mark.parametrize(
+    ("stack", "region"),
+    [("primary", "eu-west-1"), ("secondary", "ap-southeast-1"), ("global", "us-east-1")],
+)
+def test_stack_files_set_the_provider_region(stack: str, region: str) -> None:
+    stack_file = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())
+    assert stack_file["config"]["aws:region"] == region
+    settings = _load(stack, {**REQUIRED, "bookstore:blogDbPassword": "x" * 16})
+    assert settings.region == region  # type: ignore[attr-defined]
+
+
+def test_defaults() -> None:
+    settings = _load("secondary", REQUIRED)
+    assert settings.routing_mode == "latency"  # type: ignore[attr-defined]
+    assert settings.stack_reference_name("primary") == "organization/bookstore/primary"  # type: ignore[attr-defined]
+    assert settings.deletion_protection is True  # type: ignore[attr-defined]
+    assert settings.artifact_dir == ROOT / "build" / "lambda"  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("stack", "config", "message"),
+    [
+        ("dev", REQUIRED, "unknown stack 'dev'"),
+        (
+            "secondary",
+            {"bookstore:hostedZoneId": "Z1"},
+            "set it with `pulumi config set bookstore:domain",
+        ),
+        ("secondary", {"bookstore:domain": "d"}, "bookstore:hostedZoneId"),
+        ("primary", REQUIRED, "pulumi config set --secret bookstore:blogDbPassword"),
+        ("global", {**REQUIRED, "bookstore:routingMode": "geo"}, "latency|failover"),
+        ("global", {**REQUIRED, "bookstore:redisNodes": "two"}, "must be an integer"),
+        ("global", {**REQUIRED, "bookstore:deletionProtection": "yes"}, "true or false"),
+        (
+            "global",
+            {**REQUIRED, "bookstore:secondaryRegion": "eu-west-1"},
+            "primaryRegion and bookstore:secondaryRegion must differ",
+        ),
+    ],
+)
+def test_invalid_configuration_names_what_to_set(
+    stack: str, config: dict[str, str], message: str
+) -> None:
+    with pytest.raises(ConfigError) as info:
+        _load(stack, config)
+    assert message in str(info.value)
+
+
+def test_role_override_for_environment_stacks() -> None:
+    settings = _load("staging-global", {**REQUIRED, "bookstore:role": "global"})
+    assert settings.role == "global"  # type: ignore[attr-defined]

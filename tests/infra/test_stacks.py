@@ -1,0 +1,230 @@
+"""Each stack's `__main__.py` run to completion under mocks: composition, stack references,
+exports, and the contract between the stacks."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pulumi
+import pytest
+
+from components.upstream import UpstreamStack
+from tests.infra import harness
+from tests.infra.conftest import PROGRAM, run_program
+
+STACK_REFERENCE = "pulumi:pulumi:StackReference"
+
+
+def _program_module() -> ModuleType:
+    """`__main__.py`'s constants without running it (its last line deploys)."""
+    source = PROGRAM.read_text().rsplit("\nmain()", 1)[0]
+    module = ModuleType("bookstore_program")
+    module.__file__ = str(PROGRAM)
+    exec(compile(source, str(PROGRAM), "exec"), module.__dict__)  # noqa: S102
+    return module
+
+
+def _components(run: harness.Run) -> list[str]:
+    return sorted(r.type for r in run.resources if r.type.startswith("bookstore:index:"))
+
+
+def test_primary_composes_data_region_and_blog(primary_run: harness.Run) -> None:
+    assert _components(primary_run) == [
+        "bookstore:index:BlogTier",
+        "bookstore:index:GlobalData",
+        "bookstore:index:RegionalBookstore",
+    ]
+    assert primary_run.of_type(STACK_REFERENCE) == []
+
+
+def test_primary_exports(primary_run: harness.Run) -> None:
+    exports = primary_run.exports
+    assert set(exports) == set(_program_module().PRIMARY_OUTPUTS)
+    assert exports["region"] == "eu-west-1"
+    assert exports["secondaryRegion"] == "ap-southeast-1"
+    assert exports["tableNames"] == {
+        "Books": "bookstore-Books",
+        "Cart": "bookstore-Cart",
+        "Orders": "bookstore-Orders",
+    }
+    assert set(exports["streamArns"]) == {"eu-west-1", "ap-southeast-1"}
+    assert exports["streamArns"]["ap-southeast-1"]["Orders"].startswith(
+        "arn:aws:dynamodb:ap-southeast-1:123456789012:table/bookstore-Orders/stream/"
+    )
+    assert set(exports["siteBuckets"]) == {"eu-west-1", "ap-southeast-1"}
+    assert exports["siteBuckets"]["ap-southeast-1"]["domainName"].endswith(
+        ".s3.ap-southeast-1.amazonaws.com"
+    )
+    assert exports["auroraGlobalClusterId"] == "bookstore-blog"
+    assert exports["userPoolId"] == "bookstore-primary-users-id"
+    assert exports["userPoolClientId"] == "bookstore-primary-web-client-id"
+    assert exports["apiHost"].endswith(".execute-api.eu-west-1.amazonaws.com")
+    assert exports["blogDbSecretArn"].startswith("arn:aws:secretsmanager:eu-west-1:")
+
+
+def test_secondary_references_primary_and_exports(secondary_run: harness.Run) -> None:
+    assert _components(secondary_run) == [
+        "bookstore:index:BlogTier",
+        "bookstore:index:RegionalBookstore",
+    ]
+    refs = secondary_run.of_type(STACK_REFERENCE)
+    assert [r.inputs["name"] for r in refs] == ["organization/bookstore/primary"]
+    assert set(secondary_run.exports) == set(_program_module().SECONDARY_OUTPUTS)
+    assert secondary_run.exports["region"] == "ap-southeast-1"
+    # Regional resources land in the secondary region, reading the replica's stream.
+    mapping = secondary_run.one("aws:lambda/eventSourceMapping:EventSourceMapping")
+    assert mapping.inputs["region"] == "ap-southeast-1"
+    assert mapping.inputs["eventSourceArn"].startswith(
+        "arn:aws:dynamodb:ap-southeast-1:123456789012:table/bookstore-Orders/stream/"
+    )
+    assert secondary_run.of_type("aws:dynamodb/table:Table") == []
+    assert secondary_run.of_type("aws:cognito/userPool:UserPool") == []
+    assert secondary_run.of_type("aws:lambda/invocation:Invocation") == []
+
+
+def test_global_references_both_and_exports(global_run: harness.Run) -> None:
+    assert _components(global_run) == ["bookstore:index:FailoverRouting"]
+    refs = global_run.of_type(STACK_REFERENCE)
+    assert sorted(r.inputs["name"] for r in refs) == [
+        "organization/bookstore/primary",
+        "organization/bookstore/secondary",
+    ]
+    exports = global_run.exports
+    assert exports["siteUrl"] == "https://books.example.com"
+    assert exports["apiUrl"] == "https://api.books.example.com"
+    assert exports["blogUrl"] == "https://blog.books.example.com"
+    assert exports["rtoBudgetSeconds"] == 10 * 3 + 60
+    assert set(exports["healthCheckIds"]) == {"eu-west-1", "ap-southeast-1"}
+    assert exports["distributionDomainName"] == "d111111abcdef8.cloudfront.net"
+
+
+def _required_outputs(
+    monkeypatch: pytest.MonkeyPatch, run: Callable[[], object]
+) -> dict[str, set[str]]:
+    """Every output name a stack requires, by the role of the stack it reads."""
+    required: dict[str, set[str]] = {}
+    original = UpstreamStack.require_output
+
+    def spying(self: UpstreamStack, name: str) -> pulumi.Output[Any]:
+        required.setdefault(self.role, set()).add(name)
+        return original(self, name)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(UpstreamStack, "require_output", spying)
+        run()
+    return required
+
+
+def test_every_required_output_is_exported(
+    monkeypatch: pytest.MonkeyPatch,
+    artifact_dir: Path,
+    web_dist: Path,
+    primary_run: harness.Run,
+    secondary_run: harness.Run,
+) -> None:
+    upstream = {
+        "organization/bookstore/primary": primary_run.exports,
+        "organization/bookstore/secondary": secondary_run.exports,
+    }
+    by_secondary = _required_outputs(
+        monkeypatch,
+        lambda: run_program("secondary", {"bookstore:artifactDir": str(artifact_dir)}, upstream),
+    )
+    by_global = _required_outputs(
+        monkeypatch,
+        lambda: run_program("global", {"bookstore:webDist": str(web_dist)}, upstream),
+    )
+    assert set(by_secondary) == {"primary"}
+    assert set(by_global) == {"primary", "secondary"}
+    assert by_secondary["primary"] <= set(primary_run.exports)
+    assert by_global["primary"] <= set(primary_run.exports)
+    assert by_global["secondary"] <= set(secondary_run.exports)
+    # Concretely, not vacuously:
+    assert {"streamArns", "tableNames", "userPoolId", "blogDbSecretArn"} <= by_secondary["primary"]
+    assert {"apiHost", "apiDomainTarget", "blogAlbDnsName"} <= by_global["secondary"]
+
+
+def test_missing_upstream_output_names_the_stack_to_deploy(
+    artifact_dir: Path, primary_run: harness.Run
+) -> None:
+    partial = {k: v for k, v in primary_run.exports.items() if k != "userPoolId"}
+    with pytest.raises(Exception, match="deploy the primary stack first") as info:
+        run_program(
+            "secondary",
+            {"bookstore:artifactDir": str(artifact_dir)},
+            {"organization/bookstore/primary": partial},
+        )
+    assert "'userPoolId'" in str(info.value)
+    assert "organization/bookstore/primary" in str(info.value)
+
+
+def test_stack_reference_names_follow_config(artifact_dir: Path, primary_run: harness.Run) -> None:
+    run = run_program(
+        "staging-secondary",
+        {
+            "bookstore:role": "secondary",
+            "bookstore:artifactDir": str(artifact_dir),
+            "bookstore:stackOrganization": "acme",
+            "bookstore:primaryStack": "staging-primary",
+        },
+        {"acme/bookstore/staging-primary": primary_run.exports},
+    )
+    assert [r.inputs["name"] for r in run.of_type(STACK_REFERENCE)] == [
+        "acme/bookstore/staging-primary"
+    ]
+
+
+def test_unknown_stack_is_a_clear_error() -> None:
+    with pytest.raises(Exception, match=r"unknown stack 'dev'.*bookstore:role"):
+        run_program("dev")
+
+
+def test_missing_domain_is_a_clear_error(primary_config: dict[str, str]) -> None:
+    from tests.infra.harness import BASE_CONFIG
+
+    config = {**primary_config, "bookstore:domain": ""}
+    assert "bookstore:domain" in BASE_CONFIG
+    with pytest.raises(Exception, match="missing required config bookstore:domain"):
+        run_program("primary", config)
+
+
+def test_missing_db_password_in_primary_is_a_clear_error(artifact_dir: Path) -> None:
+    with pytest.raises(Exception, match="pulumi config set --secret bookstore:blogDbPassword"):
+        run_program("primary", {"bookstore:artifactDir": str(artifact_dir)})
+
+
+def test_missing_artifacts_fail_naming_make_build(tmp_path: Path) -> None:
+    with pytest.raises(Exception, match="run `make build` first"):
+        run_program(
+            "primary",
+            {"bookstore:artifactDir": str(tmp_path), "bookstore:blogDbPassword": "x" * 12},
+        )
+
+
+def test_missing_web_build_fails_only_the_global_stack(
+    tmp_path: Path, primary_run: harness.Run, secondary_run: harness.Run
+) -> None:
+    with pytest.raises(Exception, match=r"the web app is not built.*npm --prefix web"):
+        run_program(
+            "global",
+            {"bookstore:webDist": str(tmp_path / "missing")},
+            {
+                "organization/bookstore/primary": primary_run.exports,
+                "organization/bookstore/secondary": secondary_run.exports,
+            },
+        )
+
+
+def test_secret_password_is_not_exported_or_logged(primary_run: harness.Run) -> None:
+    assert "correct-horse" not in json.dumps(primary_run.exports)
+
+
+def test_program_defaults_match_spec() -> None:
+    module = _program_module()
+    assert module.VPC_CIDRS == {"primary": "10.10.0.0/16", "secondary": "10.20.0.0/16"}
+    assert importlib.util.find_spec("components.settings") is not None

@@ -1,0 +1,83 @@
+import { screen, waitFor } from "@testing-library/preact";
+import userEvent from "@testing-library/user-event";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { cart } from "@/features/cart/cart-store";
+import { session } from "@/lib/session";
+import { clearQueryCache } from "@/lib/use-query";
+import { json, mockFetch, type Call } from "@/testing/fetch-mock";
+import { renderAt } from "@/testing/render";
+import { useTestApi } from "@/testing/services";
+import { CheckoutPage } from "./checkout";
+
+const cartBody = { items: [{ bookId: "dune", title: "Dune", price: "14.99", quantity: 2 }], total: "29.98" };
+const order = { orderId: "order-1", createdAt: "2026-11-28T10:00:00Z", items: cartBody.items, total: "29.98", region: "eu-west-1" };
+
+describe("CheckoutPage", () => {
+  beforeEach(() => {
+    useTestApi();
+    session.value = { email: "a@b.c", sub: "user-1" };
+    cart.value = null;
+    clearQueryCache();
+  });
+  afterEach(() => {
+    session.value = null;
+    vi.useRealTimers();
+  });
+
+  it("asks signed-out visitors to sign in", () => {
+    session.value = null;
+    mockFetch(() => json(200, cartBody));
+    renderAt("/checkout", <CheckoutPage />);
+    expect(screen.getByRole("link", { name: "Sign in" })).toHaveAttribute("href", "/signin?next=%2Fcheckout");
+  });
+
+  it("reviews the cart, places the order with an Idempotency-Key and shows the confirmation", async () => {
+    const { calls } = mockFetch((call) => (call.method === "POST" ? json(201, order) : json(200, cartBody)));
+    renderAt("/checkout", <CheckoutPage />);
+    expect(await screen.findByRole("heading", { name: "Review your order" })).toBeInTheDocument();
+    expect(screen.getByTestId("order-total")).toHaveTextContent("$29.98");
+    await userEvent.click(screen.getByRole("button", { name: "Place order" }));
+    await waitFor(() => expect(window.location.pathname).toBe("/orders/order-1"));
+    const post = calls.find((c) => c.method === "POST")!;
+    expect(post.url).toBe("/api/orders");
+    expect(post.headers["idempotency-key"]).toMatch(/^[A-Za-z0-9_-]{1,128}$/);
+    expect(cart.value?.items).toEqual([]);
+    expect(sessionStorage.getItem("bookstore.checkoutAttempt")).toBeNull();
+  });
+
+  it("keeps the same key when the shopper retries after the API stayed unreachable", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"], shouldAdvanceTime: true });
+    let failing = true;
+    const posts: Call[] = [];
+    mockFetch((call) => {
+      if (call.method !== "POST") return json(200, cartBody);
+      posts.push(call);
+      return failing ? Promise.reject(new TypeError("Failed to fetch")) : json(200, order);
+    });
+    renderAt("/checkout", <CheckoutPage />);
+    const user = userEvent.setup({ advanceTimers: vi.advanceTimersByTime });
+    await user.click(await screen.findByRole("button", { name: "Place order" }));
+    await vi.advanceTimersByTimeAsync(20_000);
+    expect(await screen.findByRole("alert")).toHaveTextContent("you will never be charged twice");
+    failing = false;
+    await user.click(screen.getByRole("button", { name: "Try again" }));
+    await waitFor(() => expect(window.location.pathname).toBe("/orders/order-1"));
+    expect(posts.length).toBeGreaterThan(2);
+    expect(new Set(posts.map((p) => p.headers["idempotency-key"])).size).toBe(1);
+  });
+
+  it("explains a 409 and shows the refreshed cart", async () => {
+    let posted = false;
+    mockFetch((call) => {
+      if (call.method === "POST") {
+        posted = true;
+        return json(409, { error: { code: "empty_cart", message: "Your cart is empty." } });
+      }
+      return json(200, posted ? { items: [], total: "0.00" } : cartBody);
+    });
+    renderAt("/checkout", <CheckoutPage />);
+    await userEvent.click(await screen.findByRole("button", { name: "Place order" }));
+    expect(await screen.findByText(/Your cart is empty. Please review your cart./)).toBeInTheDocument();
+    expect(screen.getByText("There is nothing to check out.")).toBeInTheDocument();
+  });
+});
