@@ -14,7 +14,7 @@ overrides it for stacks named per environment.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pulumi
 
@@ -161,11 +161,12 @@ def deploy_primary(settings: Settings) -> None:
     pulumi.export("blogDbSecretArn", blog.secret_arn)
 
 
-def _region_value(values: Any, region: str, what: str, primary_stack: str) -> Any:
+def _region_value(values: Any, region: str, what: str, upstream: str) -> Any:
     if region not in values:
         raise ConfigError(
-            f"the {primary_stack} stack has no {what} for {region}: bookstore:secondaryRegion "
-            f"must be the region the primary stack replicates to ({', '.join(sorted(values))})"
+            f"the {upstream} stack has no {what} for {region} (only for "
+            f"{', '.join(sorted(values))}): set bookstore:primaryRegion and "
+            "bookstore:secondaryRegion to the regions the primary stack was deployed with"
         )
     return values[region]
 
@@ -177,7 +178,7 @@ def deploy_secondary(settings: Settings) -> None:
     )
     region_name = settings.secondary_region
     stream_arns = primary.require_output("streamArns").apply(
-        lambda arns: _region_value(arns, region_name, "streams", settings.primary_stack)
+        lambda arns: _region_value(arns, region_name, "streams", primary.full_name)
     )
     table_names = primary.require_output("tableNames")
     region = RegionalBookstore(
@@ -234,7 +235,10 @@ def deploy_secondary(settings: Settings) -> None:
 
 
 def _front(
-    stack: UpstreamStack, region: str, role: Any, buckets: pulumi.Output[Any]
+    stack: UpstreamStack,
+    region: str,
+    role: Literal["primary", "secondary"],
+    buckets: pulumi.Output[Any],
 ) -> RegionFront:
     bucket = buckets.apply(lambda b: _region_value(b, region, "site bucket", stack.full_name))
     return RegionFront(

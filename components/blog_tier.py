@@ -72,12 +72,12 @@ class BlogTier(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: BlogTierArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("bookstore:index:BlogTier", name, None, opts)
         primary = args.role == "primary"
         if primary and (args.db_password is None or args.secret_replica_region is None):
             raise ValueError("the primary blog needs db_password and secret_replica_region")
         if not primary and args.db_secret_arn is None:
             raise ValueError("the secondary blog needs the primary's db_secret_arn")
+        super().__init__("bookstore:index:BlogTier", name, None, opts)
         self._name, self._args = name, args
         self._opts = pulumi.ResourceOptions(parent=self)
 
@@ -122,7 +122,6 @@ class BlogTier(pulumi.ComponentResource):
             port: int,
             *,
             cidr_ipv4: str | None = None,
-            cidr_ipv6: str | None = None,
             referenced_security_group_id: pulumi.Input[str] | None = None,
         ) -> None:
             aws.vpc.SecurityGroupIngressRule(
@@ -132,14 +131,12 @@ class BlogTier(pulumi.ComponentResource):
                 from_port=port,
                 to_port=port,
                 cidr_ipv4=cidr_ipv4,
-                cidr_ipv6=cidr_ipv6,
                 referenced_security_group_id=referenced_security_group_id,
                 region=args.region,
                 opts=opts,
             )
 
-        ingress("alb-https-ipv4", self.alb_sg, 443, cidr_ipv4="0.0.0.0/0")
-        ingress("alb-https-ipv6", self.alb_sg, 443, cidr_ipv6="::/0")
+        ingress("alb-https", self.alb_sg, 443, cidr_ipv4="0.0.0.0/0")
         ingress(
             "tasks-from-alb",
             self.task_sg,

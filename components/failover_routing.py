@@ -18,6 +18,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.aws_helpers import validated_certificate
+from components.settings import GLOBAL_REGION
 
 HEALTH_CHECK_INTERVAL_SECONDS = 10
 HEALTH_CHECK_FAILURE_THRESHOLD = 3
@@ -30,7 +31,7 @@ CLOUDFRONT_ZONE_ID = "Z2FDTNDATAQYW2"
 """The fixed hosted zone of every CloudFront distribution, for alias records."""
 CACHING_OPTIMIZED_POLICY_ID = "658327ea-f89d-4fab-a63d-7e88639e58f6"
 """AWS managed cache policy `Managed-CachingOptimized`."""
-CERTIFICATE_REGION = "us-east-1"
+CERTIFICATE_REGION = GLOBAL_REGION
 """CloudFront accepts certificates from us-east-1 only."""
 PRIMARY_ORIGIN = "site-primary"
 SECONDARY_ORIGIN = "site-secondary"
@@ -145,8 +146,8 @@ class FailoverRouting(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: FailoverRoutingArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
+        files = web_files(args.web_dist)  # fail before registering anything
         super().__init__("bookstore:index:FailoverRouting", name, None, opts)
-        files = web_files(args.web_dist)  # fail before creating anything
         self._name, self._args = name, args
         self._opts = pulumi.ResourceOptions(parent=self)
         self.regions = (args.primary, args.secondary)

@@ -121,9 +121,9 @@ class RegionalBookstore(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: RegionalBookstoreArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("bookstore:index:RegionalBookstore", name, None, opts)
         if (args.role == "primary") != (args.user_pool is None):
             raise ValueError("the primary creates the user pool; the secondary must be given it")
+        super().__init__("bookstore:index:RegionalBookstore", name, None, opts)
         self._name = name
         self._args = args
         self._opts = pulumi.ResourceOptions(parent=self)

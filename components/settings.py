@@ -15,6 +15,7 @@ import pulumi
 
 Role = Literal["primary", "secondary", "global"]
 RoutingMode = Literal["latency", "failover"]
+GLOBAL_REGION = "us-east-1"
 ROLES: tuple[Role, ...] = ("primary", "secondary", "global")
 ROUTING_MODES: tuple[RoutingMode, ...] = ("latency", "failover")
 DB_ENDPOINTS = ("reader", "writer")
@@ -27,7 +28,6 @@ DEFAULTS: dict[str, str | None] = {
     "hostedZoneId": None,
     "primaryRegion": "eu-west-1",
     "secondaryRegion": "ap-southeast-1",
-    "globalRegion": "us-east-1",
     "routingMode": "latency",
     "stackOrganization": "organization",
     "primaryStack": "primary",
@@ -68,7 +68,6 @@ class Settings:
     hosted_zone_id: str
     primary_region: str
     secondary_region: str
-    global_region: str
     routing_mode: RoutingMode
     stack_organization: str
     primary_stack: str
@@ -98,7 +97,9 @@ class Settings:
         return {
             "primary": self.primary_region,
             "secondary": self.secondary_region,
-            "global": self.global_region,
+            # The global stack's only regional resource is CloudFront's certificate, which
+            # must be in us-east-1.
+            "global": GLOBAL_REGION,
         }[self.role]
 
     def stack_reference_name(self, stack: str) -> str:
@@ -192,7 +193,6 @@ def load_settings(
         hosted_zone_id=_text(config, "hostedZoneId"),
         primary_region=primary_region,
         secondary_region=secondary_region,
-        global_region=_text(config, "globalRegion"),
         routing_mode=cast(RoutingMode, _choice(config, "routingMode", ROUTING_MODES)),
         stack_organization=_text(config, "stackOrganization"),
         primary_stack=_text(config, "primaryStack"),

@@ -18,6 +18,7 @@ import subprocess
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -29,6 +30,7 @@ from drill.model import Sample
 from drill.target import Board, DrillError, Target, scan_items
 
 SUPPORTED_FAULTS = ("region-outage",)
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
 HEALTH_TIMEOUT_SECONDS = 3.0
 
 # (argv) -> stdout; raises on failure. Replaced by a fake in the tests.
@@ -37,7 +39,10 @@ CommandRunner = Callable[[list[str]], str]
 
 def run_command(argv: list[str]) -> str:
     try:
-        result = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)
+        # From the project root: `--stack <org>/<stack>` takes the project from Pulumi.yaml.
+        result = subprocess.run(
+            argv, capture_output=True, text=True, timeout=120, check=False, cwd=PROJECT_ROOT
+        )
     except FileNotFoundError:
         raise DrillError(f"{argv[0]} is not installed (needed to read the stack outputs)") from None
     if result.returncode != 0:
@@ -106,6 +111,7 @@ def read_deployment(
 
 class AwsTarget(Target):
     name = "aws"
+    faults = SUPPORTED_FAULTS
 
     def __init__(
         self,

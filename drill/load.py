@@ -88,13 +88,21 @@ class Cognito:
     client_id: str
 
 
+COGNITO_TIMEOUT_SECONDS = 20.0  # sign-up is slow on a busy machine; it happens before the load
+
+
 def cognito_call(cognito: Cognito, action: str, payload: dict[str, Any]) -> Reply:
     headers = {
         "X-Amz-Target": f"AWSCognitoIdentityProviderService.{action}",
         "Content-Type": "application/x-amz-json-1.1",
     }
     return http_call(
-        cognito.endpoint, "POST", "/", headers=headers, raw_body=json.dumps(payload).encode()
+        cognito.endpoint,
+        "POST",
+        "/",
+        headers=headers,
+        raw_body=json.dumps(payload).encode(),
+        timeout=COGNITO_TIMEOUT_SECONDS,
     )
 
 

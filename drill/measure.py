@@ -36,6 +36,7 @@ class Detection:
     health_flip: float | None
     serving_switch: float | None
     first_served_elsewhere: float | None
+    already_unhealthy: bool = False
 
     @property
     def seconds(self) -> float | None:
@@ -51,6 +52,7 @@ class Detection:
             "healthFlipSeconds": _round(self.health_flip),
             "servingSwitchSeconds": _round(self.serving_switch),
             "firstServedElsewhereSeconds": _round(self.first_served_elsewhere),
+            "alreadyUnhealthyAtFault": self.already_unhealthy,
         }
 
 
@@ -66,7 +68,12 @@ def detect(
     request after the fault answered by another region, when the failed one served before."""
     before = [s for s in samples if s.t < fault_at]
     after = [s for s in samples if s.t >= fault_at]
-    flip = next((s.t - fault_at for s in after if s.healthy.get(failed_region) is False), None)
+    # A region the routing layer already held unhealthy at the fault (a flapping health check
+    # on a busy machine) cannot be "detected": report no flip rather than a flattering 0.
+    already = bool(before) and before[-1].healthy.get(failed_region) is False
+    flip = None
+    if not already:
+        flip = next((s.t - fault_at for s in after if s.healthy.get(failed_region) is False), None)
     serving_before = before[-1].serving if before else None
     switch = None
     if serving_before == failed_region:
@@ -84,7 +91,7 @@ def detect(
             ),
             None,
         )
-    return Detection(flip, switch, elsewhere)
+    return Detection(flip, switch, elsewhere, already)
 
 
 # -- recovery ----------------------------------------------------------------------------
@@ -370,6 +377,8 @@ class TableDiff:
     different: list[str]
     items_a: int
     items_b: int
+    # Both versions of a few differing items, so a report shows what diverged, not only where.
+    examples: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     @property
     def count(self) -> int:
@@ -382,6 +391,9 @@ class TableDiff:
             f"only{a}": self.only_a[:20],
             f"only{b}": self.only_b[:20],
             "different": self.different[:20],
+            "examples": {
+                k: {a: json.loads(x), b: json.loads(y)} for k, (x, y) in self.examples.items()
+            },
         }
 
 
@@ -397,13 +409,15 @@ def table_diff(
         return {"/".join(str(i[k]) for k in key_names): _canonical(i) for i in items}
 
     a, b = index(items_a), index(items_b)
+    different = sorted(k for k in set(a) & set(b) if a[k] != b[k])
     return TableDiff(
         table=table,
         only_a=sorted(set(a) - set(b)),
         only_b=sorted(set(b) - set(a)),
-        different=sorted(k for k in set(a) & set(b) if a[k] != b[k]),
+        different=different,
         items_a=len(a),
         items_b=len(b),
+        examples={k: (a[k], b[k]) for k in different[:3]},
     )
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from drill.model import RequestRecord
-from drill.runner import REQUIREMENT_SECONDS, Outcome
+from drill.runner import REQUIREMENT_SECONDS, Result
 
 
 def _r(value: float | None, digits: int = 3) -> float | None:
@@ -31,7 +31,7 @@ def percentile(values: list[float], q: float) -> float | None:
     return ordered[index]
 
 
-def to_json(outcome: Outcome) -> dict[str, Any]:
+def to_json(outcome: Result) -> dict[str, Any]:
     o = outcome.options
     events = outcome.events
     fault = events.fault_at
@@ -163,6 +163,11 @@ def to_markdown(report: dict[str, Any]) -> str:
         f"- front door switched serving region: {_fmt(det.get('servingSwitchSeconds'))}",
         f"- first request answered by the other region: "
         f"{_fmt(det.get('firstServedElsewhereSeconds'))}",
+        *(
+            ["- the failed region was ALREADY unhealthy at the fault (flapping health checks)"]
+            if det.get("alreadyUnhealthyAtFault")
+            else []
+        ),
         "",
         "## Errors users saw",
         "",
@@ -339,11 +344,15 @@ def timeline_svg(
         )
         parts.append(f'<text x="{lx + 14}" y="{legend_y}">{escape(label)}</text>')
         lx += 24 + 7 * len(label)
+    parts.append(
+        f'<text x="{lx + 10}" y="{legend_y}" fill="#555">serving band: the front door\'s'
+        " region; red: none healthy</text>"
+    )
     parts.append("</svg>")
     return "\n".join(parts) + "\n"
 
 
-def write_report(outcome: Outcome, out_dir: Path) -> Path:
+def write_report(outcome: Result, out_dir: Path) -> Path:
     """Writes the report files into `out_dir/<UTC timestamp>/`; returns that directory."""
     directory = out_dir / outcome.run_id
     suffix = 1

@@ -25,7 +25,7 @@ from drill.model import Ack, Events, RequestRecord, Sample
 from drill.target import BlogView, DrillError, Monitor, Target
 
 CONVERGE_TIMEOUT_SECONDS = 60.0
-SIGN_IN_TIMEOUT_SECONDS = 120.0
+SIGN_IN_TIMEOUT_SECONDS = 180.0
 REQUIREMENT_SECONDS = 15 * 60  # the business requirement: RTO and RPO under 15 minutes
 
 
@@ -56,7 +56,7 @@ class Options:
 
 
 @dataclass
-class Outcome:
+class Result:
     """Everything measured; `report.py` renders it."""
 
     options: Options
@@ -118,19 +118,31 @@ class Progress:
         self.out.flush()
 
 
+SIGN_IN_ATTEMPTS = 3
+SIGN_IN_PARALLEL = 4
+
+
 def sign_in_all(target: Target, count: int, run_id: str) -> list[Session]:
     """Sign every user up and in before the load starts: during an outage of the primary new
-    sign-ins fail (one user pool, in the primary), existing sessions keep working."""
+    sign-ins fail (one user pool, in the primary), existing sessions keep working. A few at a
+    time, each retried under a fresh name (a timed-out sign-up may or may not have happened)."""
     sessions: list[Session | None] = [None] * count
     failures: list[str] = []
+    slots = threading.Semaphore(SIGN_IN_PARALLEL)
 
     def one(i: int) -> None:
-        try:
-            sessions[i] = sign_up_and_in(
-                target.cognito(), f"drill-{run_id}-{i + 1}@example.com", target.confirm_user
-            )
-        except Exception as exc:
-            failures.append(str(exc))
+        with slots:
+            for attempt in range(SIGN_IN_ATTEMPTS):
+                name = f"drill-{run_id}-{i + 1}" + (f"-{attempt}" if attempt else "")
+                try:
+                    sessions[i] = sign_up_and_in(
+                        target.cognito(), f"{name}@example.com", target.confirm_user
+                    )
+                    return
+                except Exception as exc:
+                    if attempt == SIGN_IN_ATTEMPTS - 1:
+                        failures.append(str(exc))
+                    time.sleep(1.0 + attempt)
 
     threads = [threading.Thread(target=one, args=(i,), daemon=True) for i in range(count)]
     deadline = time.monotonic() + SIGN_IN_TIMEOUT_SECONDS
@@ -161,12 +173,18 @@ def choose_region(target: Target, options: Options, blog: dict[str, BlogView]) -
     return target.serving_region() or regions[0]
 
 
-def run_drill(target: Target, options: Options, out: TextIO = sys.stdout) -> Outcome:
-    progress = Progress(out)
+def run_drill(target: Target, options: Options, out: TextIO | None = None) -> Result:
+    progress = Progress(out or sys.stdout)
     run_id = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     started_utc = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     fault_at, restore_at = options.schedule()
     notes: list[str] = []
+    if options.fault not in target.faults:
+        # Refuse before anyone signs in or anything is touched.
+        raise DrillError(
+            f"fault {options.fault!r} is not available on {target.name}"
+            f" (available: {', '.join(target.faults)})"
+        )
 
     blog_views: dict[str, BlogView] = {}
     if options.fault == "blog-primary-loss":
@@ -233,9 +251,10 @@ def run_drill(target: Target, options: Options, out: TextIO = sys.stdout) -> Out
                     and survivor is not None
                 ):
                     # The moment of failover: what has the survivor got of what we were told?
-                    failover_present = measure.order_keys(target.scan(survivor, ORDERS))
-                    failover_at, failover_moment = clock(), "detection"
-                    progress.line(f"[{failover_at:6.1f}s] failover detected; survivor snapshot")
+                    failover_present = _orders_in(target, survivor, notes)
+                    if failover_present is not None:
+                        failover_at, failover_moment = clock(), "detection"
+                        progress.line(f"[{failover_at:6.1f}s] failover detected; survivor read")
                 if cache is not None and now >= next_probe and failed is not None:
                     next_probe = now + 1.0
                     _probe_cache(target, failed, cache, clock, recorder)
@@ -247,10 +266,10 @@ def run_drill(target: Target, options: Options, out: TextIO = sys.stdout) -> Out
             if injected and not restored and now >= restore_at:
                 if failover_present is None and options.fault == "partition" and survivor:
                     # A partition's exposure: what the other region lacks when it heals.
-                    failover_present = measure.order_keys(target.scan(survivor, ORDERS))
+                    failover_present = _orders_in(target, survivor, notes)
                     failover_at, failover_moment = clock(), "heal"
                 if failover_present is None and options.fault == "region-outage" and survivor:
-                    failover_present = measure.order_keys(target.scan(survivor, ORDERS))
+                    failover_present = _orders_in(target, survivor, notes)
                     failover_at, failover_moment = clock(), "restore (no detection seen)"
                 events.restore_at = clock()
                 target.restore(options.fault, failed or "")
@@ -279,16 +298,24 @@ def run_drill(target: Target, options: Options, out: TextIO = sys.stdout) -> Out
 
     # -- convergence ---------------------------------------------------------------------
     deadline = time.monotonic() + options.converge_timeout
+    check: Integrity | None = None
+    unreadable = ""
     while True:
         if cache is not None and cache["rebuiltAt"] is None and failed is not None:
             _probe_cache(target, failed, cache, clock, recorder)
-        check = _check_integrity(target, acks)
-        if check.ok:
-            events.converged_at = clock()
-            break
+        try:
+            check = _check_integrity(target, acks)
+        except Exception as exc:  # a region still not answering: keep trying until the deadline
+            unreadable = f"{type(exc).__name__}: {exc}"
+        else:
+            if check.ok:
+                events.converged_at = clock()
+                break
         if time.monotonic() > deadline:
             break
         time.sleep(1.0)
+    if check is None:
+        raise DrillError(f"the regions' data could not be read after the drill: {unreadable}")
     progress.line(
         "converged" if check.ok else f"not converged after {options.converge_timeout:g} s"
     )
@@ -345,7 +372,7 @@ def run_drill(target: Target, options: Options, out: TextIO = sys.stdout) -> Out
     if cache is not None and cache.get("rebuiltAt") is None:
         gates.failures.append(f"the leaderboard of {failed} was not rebuilt after the cache loss")
     journeys = sum(user.journeys for user in users)
-    return Outcome(
+    return Result(
         options=options,
         run_id=run_id,
         started_utc=started_utc,
@@ -375,6 +402,16 @@ def run_drill(target: Target, options: Options, out: TextIO = sys.stdout) -> Out
         cache=cache,
         notes=notes,
     )
+
+
+def _orders_in(target: Target, region: str, notes: list[str]) -> set[tuple[str, str]] | None:
+    """The (customer, order id) keys in a region's Orders table; None (and a note) when the
+    region cannot be read right now, so the caller tries again rather than aborting."""
+    try:
+        return measure.order_keys(target.scan(region, ORDERS))
+    except Exception as exc:
+        notes.append(f"reading the Orders of {region} failed: {type(exc).__name__}")
+        return None
 
 
 @dataclass(frozen=True)

@@ -66,9 +66,15 @@ class SandboxTarget(Target):
                 raise
             if out is not None:
                 print(f"no sandbox on port base {port_base}; starting one...", file=out)
-            sandbox_command("up", "--detach", "--port-base", str(port_base))
             self.started_here = True
-            self.status = self.read_status()
+            try:
+                sandbox_command("up", "--detach", "--port-base", str(port_base))
+                self.status = self.read_status()
+            except BaseException:
+                # Interrupted or failed half-way: stop whatever came up; nobody else will.
+                with contextlib.suppress(Exception):
+                    sandbox_command("down", "--port-base", str(port_base))
+                raise
         self._dynamo: dict[str, DynamoDBClient] = {}
         self._redis: dict[str, redis.Redis] = {}
 
@@ -204,13 +210,24 @@ class SandboxTarget(Target):
         return views
 
     def blog_posts(self, region: str) -> set[str] | None:
+        """Post ids through WordPress's REST API (`?rest_route=` works without pretty
+        permalinks), 100 a page, at most 50 pages."""
         view = self.blog().get(region)
         if view is None or not view.url:
             return None
-        reply = http_call(view.url, "GET", "/wp-json/wp/v2/posts?per_page=100&_fields=id")
-        if reply.status != 200 or not isinstance(reply.body, list):
-            return None
-        return {str(post.get("id")) for post in reply.body if isinstance(post, dict)}
+        ids: set[str] = set()
+        for page in range(1, 51):
+            reply = http_call(
+                view.url, "GET", f"/?rest_route=/wp/v2/posts&per_page=100&page={page}&_fields=id"
+            )
+            if reply.status == 400 and page > 1:
+                break  # WordPress answers 400 for a page past the last
+            if reply.status != 200 or not isinstance(reply.body, list):
+                return None
+            ids |= {str(post.get("id")) for post in reply.body if isinstance(post, dict)}
+            if len(reply.body) < 100:
+                break
+        return ids
 
     def close(self) -> None:
         if self._closed:

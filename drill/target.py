@@ -52,6 +52,7 @@ class BlogView:
 
 class Target(ABC):
     name: str = "target"
+    faults: tuple[str, ...] = ("region-outage", "partition", "cache-loss", "blog-primary-loss")
 
     @property
     @abstractmethod

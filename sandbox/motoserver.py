@@ -3,11 +3,27 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
+from moto.dynamodbstreams.models import DynamoDBStreamsBackend
 from moto.server import main as moto_main
 
 from sandbox.config import HOST
 from sandbox.procs import exit_with_parent
+
+
+def forget_used_shard_iterators() -> None:
+    """moto keeps every shard iterator it ever issued, and each GetRecords issues one: a
+    sandbox polling its streams would grow by ~100 MB an hour. An iterator is dropped once
+    used; readers continue with the NextShardIterator (or a new one after an error)."""
+    get_records = DynamoDBStreamsBackend.get_records
+
+    def get_records_once(self: Any, iterator_arn: str, limit: int) -> dict[str, Any]:
+        result: dict[str, Any] = get_records(self, iterator_arn, limit)
+        self.shard_iterators.pop(iterator_arn, None)
+        return result
+
+    DynamoDBStreamsBackend.get_records = get_records_once  # type: ignore[method-assign]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -15,6 +31,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args(argv)
     exit_with_parent()
+    forget_used_shard_iterators()
     moto_main(["-H", HOST, "-p", str(args.port)])
 
 

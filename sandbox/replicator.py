@@ -30,6 +30,7 @@ import json
 import logging
 import time
 from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -49,11 +50,13 @@ log = logging.getLogger("sandbox.replicator")
 
 CALL_TIMEOUT_SECONDS = 1.0
 SETUP_TIMEOUT_SECONDS = 10.0
-# Each stream is polled again at once while it has records, and ever less often (up to the
-# maximum) while it is quiet: moto spends ~1.5 ms of CPU per GetRecords, and six streams polled
-# flat out would keep a core of this 2-core budget busy for nothing.
-MIN_POLL_SECONDS = 0.02
+# A stream with records in the last HOT_SECONDS is polled every MIN_POLL_SECONDS (low lag
+# while people shop); a quiet one ever less often, up to MAX_POLL_SECONDS. Each GetRecords
+# costs moto milliseconds of CPU, and six streams polled flat out would keep a core of a
+# small machine busy for nothing.
+MIN_POLL_SECONDS = 0.025
 MAX_POLL_SECONDS = 0.25
+HOT_SECONDS = 2.0
 BACKOFF_SECONDS = 2.0
 S3_INTERVAL_SECONDS = 2.0
 # An expected echo that has not shown up this long after the write never will (the write
@@ -112,16 +115,20 @@ class Stats:
     conflicts_lost: int = 0
     s3_copied: int = 0
     lag_ms: deque[float] = field(default_factory=lambda: deque(maxlen=200))
+    seen_ms: deque[float] = field(default_factory=lambda: deque(maxlen=200))
 
     def to_json(self) -> dict[str, Any]:
         lags = sorted(self.lag_ms)
+        seen = sorted(self.seen_ms)
         return {
             "applied": self.applied,
             "echoesSkipped": self.echoes,
             "repairs": self.repairs,
             "conflictsLost": self.conflicts_lost,
             "s3Copied": self.s3_copied,
+            # write in one region -> written in the other; and -> read from the source stream
             "medianLagMs": round(lags[len(lags) // 2], 1) if lags else None,
+            "medianReadLagMs": round(seen[len(seen) // 2], 1) if seen else None,
         }
 
 
@@ -161,6 +168,7 @@ class TableReplicator:
         )
         key = fingerprint(data["Keys"])
         winner = self.winners.get(key)
+        self.stats.seen_ms.append(max(0.0, (time.time() - created_at) * 1000))
         if self._is_echo(region, key, version):
             self.stats.echoes += 1
             if winner is not None and winner.print != version.print:
@@ -265,6 +273,8 @@ class Replicator:
             self.tables.append(TableReplicator(name, self.regions, clients, readers, self.stats))
         self.s3 = {r.name: s3_client(r, timeout=2) for r in self.regions}
         self.poll_delay: dict[tuple[str, str], float] = {}
+        self.last_records: dict[tuple[str, str], float] = {}
+        self.pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="replicate")
         self.next_poll: dict[tuple[str, str], float] = {}
         self.next_s3 = 0.0
 
@@ -279,32 +289,60 @@ class Replicator:
         self.backoff_until[region] = time.monotonic() + BACKOFF_SECONDS
 
     def step(self) -> bool:
-        """One pass over every stream and queue; True when anything happened."""
+        """One pass over the streams that are due and the queues; True when anything moved.
+
+        Reads and writes go out in parallel (each mostly waits on a moto), but records are
+        handled here, in one thread, so the conflict state needs no locks: the drains running
+        side by side touch only their own region's queue and expected echoes.
+        """
+        now = time.monotonic()
+        due = [
+            (table, region)
+            for table in self.tables
+            for region in table.regions
+            if self._available(region) and now >= self.next_poll.get((table.name, region), 0)
+        ]
+        reads = {(t.name, r): self.pool.submit(t.readers[r].read, READ_LIMIT) for t, r in due}
         busy = False
-        for table in self.tables:
-            for region in table.regions:
-                stream = (table.name, region)
-                if not self._available(region) or time.monotonic() < self.next_poll.get(stream, 0):
-                    continue
-                try:
-                    records = table.readers[region].read(READ_LIMIT)
-                except (BotoCoreError, ClientError) as exc:
-                    log.warning("reading %s/%s failed (%s)", region, table.name, exc)
-                    self._back_off(region)
-                    continue
-                for record in records:
-                    table.observe(region, record)
-                busy = busy or bool(records)
-                delay = self.poll_delay.get(stream, MIN_POLL_SECONDS)
-                delay = MIN_POLL_SECONDS if records else min(MAX_POLL_SECONDS, delay * 1.5)
-                self.poll_delay[stream] = delay
-                self.next_poll[stream] = time.monotonic() + (0 if records else delay)
-            for region in table.regions:
-                if table.queues[region] and self._available(region):
-                    busy = True
-                    if not table.drain(region):
-                        self._back_off(region)
+        for table, region in due:
+            stream = (table.name, region)
+            try:
+                records = reads[stream].result()
+            except (BotoCoreError, ClientError) as exc:
+                log.warning("reading %s/%s failed (%s)", region, table.name, exc)
+                self._back_off(region)
+                continue
+            for record in records:
+                table.observe(region, record)
+            busy = busy or bool(records)
+            self._schedule(stream, bool(records))
+        pending = [
+            r.name
+            for r in self.regions
+            if self._available(r.name) and any(t.queues[r.name] for t in self.tables)
+        ]
+        drains = {name: self.pool.submit(self._drain_region, name) for name in pending}
+        for name, drained in drains.items():
+            busy = True
+            if not drained.result():
+                self._back_off(name)
         return busy
+
+    def _drain_region(self, region: str) -> bool:
+        return all(table.drain(region) for table in self.tables)
+
+    def _schedule(self, stream: tuple[str, str], had_records: bool) -> None:
+        now = time.monotonic()
+        if had_records:
+            self.last_records[stream] = now
+            delay = 0.0
+        elif now - self.last_records.get(stream, -HOT_SECONDS) < HOT_SECONDS:
+            delay = MIN_POLL_SECONDS
+        else:
+            delay = min(MAX_POLL_SECONDS, self.poll_delay.get(stream, 0.0) * 1.5)
+            delay = max(delay, MIN_POLL_SECONDS)
+        self.poll_delay[stream] = delay
+        self.next_poll[stream] = now + delay
 
     def replicate_s3(self) -> None:
         listings: dict[str, dict[str, dict[str, Any]]] = {}

@@ -4,8 +4,8 @@ import { defineConfig } from "@playwright/test";
 // against `vite preview` of dist/ backed by e2e/mock-api.mjs. Never downloads a browser: it
 // drives Debian's Chromium (CHROMIUM_PATH, default /usr/bin/chromium).
 const frontDoor = process.env.FRONTDOOR_URL;
-const MOCK_PORT = 8787;
-const PREVIEW_PORT = 4173;
+const MOCK_PORT = Number(process.env.MOCK_PORT ?? 8787);
+const PREVIEW_PORT = Number(process.env.PREVIEW_PORT ?? 4173);
 
 if (!frontDoor) process.env.MOCK_CONTROL_URL ??= `http://127.0.0.1:${MOCK_PORT}/__mock`;
 

@@ -17,7 +17,7 @@ See `sandbox.blog.pair` for the behaviour of failover and rejoin.
 
 from sandbox.blog.deps import INSTALL_COMMAND, PACKAGES, find_missing, install_hint
 from sandbox.blog.errors import BlogError, DatabaseError
-from sandbox.blog.pair import BlogPair, BlogRegion
+from sandbox.blog.pair import BlogPair, BlogRegion, regions_for
 
 __all__ = [
     "INSTALL_COMMAND",
@@ -28,4 +28,5 @@ __all__ = [
     "DatabaseError",
     "find_missing",
     "install_hint",
+    "regions_for",
 ]

@@ -29,7 +29,7 @@ import shutil
 import signal
 import subprocess
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,7 +38,7 @@ from typing import Any, Literal
 from sandbox.blog import php, proc
 from sandbox.blog.content import seed_posts
 from sandbox.blog.db import DATABASE, MariaDB, bootstrap_template, parse_gtid_list
-from sandbox.blog.deps import find_missing, install_hint
+from sandbox.blog.deps import binary, find_missing, install_hint
 from sandbox.blog.errors import BlogError, DatabaseError
 
 STARTUP_TIMEOUT = 60.0
@@ -65,6 +65,24 @@ class BlogRegion:
         return f"http://{proc.HOST}:{self.http_port}{php.PREFIX}"
 
 
+# Suggested place in the sandbox's port layout (region i uses N+10*(i+1)+offset; offsets 0-2
+# are moto, Redis and the gateway).
+DB_PORT_OFFSET = 3
+HTTP_PORT_OFFSET = 4
+
+
+def regions_for(port_base: int, names: Sequence[str]) -> list[BlogRegion]:
+    """The blog's regions at the sandbox's port layout, `names[0]` the initial primary."""
+    return [
+        BlogRegion(
+            name,
+            db_port=port_base + 10 * (i + 1) + DB_PORT_OFFSET,
+            http_port=port_base + 10 * (i + 1) + HTTP_PORT_OFFSET,
+        )
+        for i, name in enumerate(names)
+    ]
+
+
 def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
 
@@ -86,6 +104,8 @@ class BlogPair:
         self.state_dir = Path(state_dir).resolve()
         self.regions = tuple(regions)
         self.public_url = public_url.rstrip("/")
+        # The servers this object started, so that stop() can reap them (no zombies left).
+        self._children: list[subprocess.Popen[bytes]] = []
         if not self.public_url.endswith(php.PREFIX):
             raise ValueError(
                 f"the public URL must end with {php.PREFIX} (the front door passes it on)"
@@ -195,9 +215,22 @@ class BlogPair:
             raise BlogError("the blog needs packages that are missing: " + install_hint(missing))
         with self._locked():
             state = self._load_state()
+            known = [r["name"] for r in state.get("regions", [])]
+            if known and known != [r.name for r in self.regions]:
+                raise BlogError(
+                    f"{self.state_dir} holds a blog pair for regions {known}; use another state dir"
+                )
             if self._running(state):
                 return
             self._stop_processes(state)
+            busy = [
+                port
+                for r in self.regions
+                for port in (r.db_port, r.http_port)
+                if proc.port_listening(port)
+            ]
+            if busy:
+                raise BlogError(f"port(s) {busy} on 127.0.0.1 already in use; the blog needs them")
             try:
                 self._start_locked(state)
             except BaseException:
@@ -228,6 +261,7 @@ class BlogPair:
         for region in self.regions:
             db = self.db(region.name)
             server = proc.spawn(db.command(), self.logs / f"mariadbd-{region.name}.log")
+            self._children.append(server)
             processes[region.name] = {"db": server.pid}
             started.append((db, server))
         self._save_state(state)
@@ -277,7 +311,7 @@ class BlogPair:
         for region in self.regions:
             www = self._www(region.name)
             argv = [
-                "php",
+                binary("php"),
                 "-S",
                 f"{proc.HOST}:{region.http_port}",
                 "-t",
@@ -295,6 +329,7 @@ class BlogPair:
                 str(www / "router.php"),
             ]
             server = proc.spawn(argv, self.logs / f"php-{region.name}.log", php.php_env(), cwd=www)
+            self._children.append(server)
             processes[region.name]["http"] = server.pid
             servers.append((region, server))
         self._save_state(state)
@@ -336,10 +371,12 @@ class BlogPair:
         processes: dict[str, dict[str, int]] = state.get("processes") or {}
         # WordPress first, so no request meets a stopping database; then both databases.
         for kind in ("http", "db"):
-            for region in processes.values():
-                pid = region.get(kind)
-                if pid is not None:
-                    proc.stop_group(pid, timeout=15)
+            groups = [r[kind] for r in processes.values() if r.get(kind) is not None]
+            proc.stop_groups(groups, timeout=15)
+        for child in self._children:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                child.wait(timeout=2)
+        self._children.clear()
         state["processes"] = {}
 
     def wipe(self) -> None:
@@ -403,16 +440,19 @@ class BlogPair:
         )
 
     def _apply_roles(self, primary: str, secret: dict[str, Any]) -> None:
-        """After a restart: read_only is not persistent, so set it again for the replica.
-        A replica whose replication was stopped by hand is left as it is (its SHOW SLAVE STATUS
-        tells); MariaDB restarts configured replication by itself."""
+        """After a restart: read_only is not persistent, so set it again for the replica, and
+        point its replication at the primary's port in case the ports changed. MariaDB restarts
+        configured replication by itself; a replica left without replication (a detached old
+        primary when the pair stopped) stays so until `rejoin`."""
         self.db(primary).sql("SET GLOBAL read_only=OFF")
         replica = self.other(primary).name
         rdb = self.db(replica)
         rdb.sql("SET GLOBAL read_only=ON")
-        if not rdb.vertical("SHOW SLAVE STATUS"):
-            # It was a detached old primary when the pair stopped; rejoin() fixes that.
-            return
+        row = rdb.vertical("SHOW SLAVE STATUS")
+        if row and row.get("Master_Port") != str(self.region(primary).db_port):
+            rdb.sql(
+                "STOP SLAVE; " + self._change_master(replica, primary, secret) + "; START SLAVE"
+            )
 
     def _wait_replica_caught_up(self, primary: str, timeout: float) -> bool:
         position = self.db(primary).value("SELECT @@gtid_binlog_pos") or ""
@@ -497,6 +537,35 @@ class BlogPair:
             return db.value("SELECT @@gtid_binlog_pos", timeout=3) or ""
         except DatabaseError:
             return None
+
+    def reconcile(self, healthy: Mapping[str, bool]) -> dict[str, Any] | None:
+        """Follow the front door's view of region health, as Aurora global failover would:
+        promote the replica when the primary's region is unhealthy and the replica's is
+        healthy; rejoin a healthy former primary that is not replicating. Cheap when nothing
+        is to be done (one status query), so a supervisor can call it every health interval.
+        Returns what it did, or None."""
+        state = self._load_state()
+        primary = state["primary"]
+        standby = self.other(primary).name
+        if (
+            not healthy.get(primary, True)
+            and healthy.get(standby, False)
+            and not self._frozen(state, standby)
+        ):
+            return {"promoted": self.promote(standby)}
+        if healthy.get(standby, False) and not self._frozen(state, standby):
+            try:
+                row = self.db(standby).vertical("SHOW SLAVE STATUS", timeout=3)
+            except DatabaseError:
+                return None
+            if row.get("Master_Port") != str(self.region(primary).db_port):
+                return {"rejoined": self.rejoin(standby)}
+        return None
+
+    @staticmethod
+    def _frozen(state: dict[str, Any], region: str) -> bool:
+        pids = list((state.get("processes", {}).get(region) or {}).values())
+        return not pids or any(proc.process_state(pid) in ("T", "", "Z") for pid in pids)
 
     def pause_replication(self) -> None:
         """`bookstore sandbox partition`: the replica stops receiving (and keeps serving)."""
@@ -609,7 +678,7 @@ class BlogPair:
             int(failover.get("postsHighWater") or 0) if failover.get("from") == region else 0
         )
         to_import: list[dict[str, Any]] = []
-        recovered, updated, superseded = [], [], []
+        recovered, updated, kept = [], [], []
         for post in self._tool(region, "export-posts", {}):
             match = theirs.get(post["id"])
             same_post = match is not None and match["date_gmt"] == post["date_gmt"]
@@ -627,7 +696,7 @@ class BlogPair:
                     to_import.append({**post, "replace": match["id"]})
                     updated.append(post["title"])
                 else:
-                    superseded.append(post["title"])
+                    kept.append(post["title"])
         if to_import:
             self._tool(primary, "import-posts", {"posts": to_import})
         dump = self.recovery_dir / f"{stamp}-{primary}-copy.sql"
@@ -659,7 +728,7 @@ class BlogPair:
             "snapshot": str(snapshot),
             "recoveredPosts": recovered,
             "updatedPosts": updated,
-            "supersededEdits": superseded,
+            "keptNewerOnPrimary": kept,
         }
 
     @staticmethod
@@ -681,7 +750,7 @@ class BlogPair:
 
     def _tool(self, region: str, command: str, payload: dict[str, Any]) -> Any:
         argv = [
-            "php",
+            binary("php"),
             "-d",
             "memory_limit=256M",
             "-d",
@@ -762,6 +831,22 @@ class BlogPair:
 
     def primary(self) -> str:
         return str(self._load_state()["primary"])
+
+    def upstreams(self, method: str, healthy: Mapping[str, bool]) -> list[BlogRegion]:
+        """Where the front door should send a `/blog/...` request, in the order to try them.
+
+        Reads: the region whose database is primary first (so an editor reads their own
+        writes), then the other; unhealthy regions last. Writes go to one region only, the
+        first of that list: after a failover that is the promoted one; before it, the replica
+        region answers 503 `blog_read_only`, which says what is going on. Reads only the state
+        file, so it is cheap enough to call per request."""
+        primary = self.primary()
+        ordered = sorted(self.regions, key=lambda r: r.name != primary)
+        live = [r for r in ordered if healthy.get(r.name, True)]
+        ranked = live + [r for r in ordered if r not in live]
+        if method.upper() in ("GET", "HEAD", "OPTIONS"):
+            return ranked
+        return ranked[:1]
 
     def admin_credentials(self) -> dict[str, str]:
         """The WordPress admin: `user`, `password` (for wp-login), `applicationPassword` (HTTP

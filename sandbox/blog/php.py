@@ -12,7 +12,6 @@ install of the package carries them without a packaging change.
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
@@ -286,7 +285,7 @@ def wp_config(
     region's WordPress is valid in the other after a failover."""
 
     def lit(value: str) -> str:
-        # json.dumps gives a double-quoted string; PHP would interpolate `$` in it.
+        # A single-quoted PHP literal: PHP would interpolate `$` inside double quotes.
         return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
     defines = {
@@ -375,7 +374,3 @@ def php_env() -> dict[str, str]:
     # Four workers so one slow request (or a long-poll) does not block the region's blog.
     env["PHP_CLI_SERVER_WORKERS"] = "4"
     return env
-
-
-def to_json(data: object) -> str:
-    return json.dumps(data)

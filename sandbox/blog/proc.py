@@ -74,18 +74,24 @@ def signal_group(pgid: int, sig: signal.Signals) -> bool:
 
 
 def stop_group(pgid: int, timeout: float = 10.0) -> None:
-    """SIGCONT (a frozen server cannot act on SIGTERM), SIGTERM, then SIGKILL after `timeout`."""
-    signal_group(pgid, signal.SIGCONT)
-    if not signal_group(pgid, signal.SIGTERM):
-        return
+    stop_groups([pgid], timeout)
+
+
+def stop_groups(pgids: list[int], timeout: float = 10.0) -> None:
+    """SIGCONT (a frozen server cannot act on SIGTERM), SIGTERM, then SIGKILL after `timeout`;
+    all groups at once, so two databases shut down in parallel."""
+    for pgid in pgids:
+        signal_group(pgid, signal.SIGCONT)
+    live = [pgid for pgid in pgids if signal_group(pgid, signal.SIGTERM)]
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not group_members(pgid):
-            return
+    while live and time.monotonic() < deadline:
+        live = [pgid for pgid in live if group_members(pgid)]
         time.sleep(0.05)
-    signal_group(pgid, signal.SIGKILL)
+    for pgid in live:
+        signal_group(pgid, signal.SIGKILL)
     deadline = time.monotonic() + 2
-    while time.monotonic() < deadline and group_members(pgid):
+    while live and time.monotonic() < deadline:
+        live = [pgid for pgid in live if group_members(pgid)]
         time.sleep(0.05)
 
 

@@ -26,6 +26,8 @@ import pytest
 from sandbox.blog import BlogPair, BlogRegion, find_missing, install_hint
 from sandbox.blog.content import linked_books, load_catalog, seed_posts
 
+from .frontdoor_stub import FrontDoorStub
+
 PRIMARY = "eu-west-1"
 SECONDARY = "ap-southeast-1"
 
@@ -45,16 +47,24 @@ def free_ports(count: int) -> list[int]:
 
 
 @pytest.fixture(scope="module")
-def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BlogPair]:
+def ports() -> dict[str, int]:
+    front, db1, http1, db2, http2 = free_ports(5)
+    return {"front": front, "db1": db1, "http1": http1, "db2": db2, "http2": http2}
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory: pytest.TempPathFactory, ports: dict[str, int]) -> Iterator[BlogPair]:
     missing = find_missing()
     if missing:
         pytest.fail(f"the blog tier needs Debian packages: {install_hint(missing)}")
-    db1, http1, db2, http2 = free_ports(4)
     state = tmp_path_factory.mktemp("blog")
     blog = BlogPair(
         state,
-        [BlogRegion(PRIMARY, db1, http1), BlogRegion(SECONDARY, db2, http2)],
-        public_url=f"http://127.0.0.1:{http1}/blog",
+        [
+            BlogRegion(PRIMARY, ports["db1"], ports["http1"]),
+            BlogRegion(SECONDARY, ports["db2"], ports["http2"]),
+        ],
+        public_url=f"http://127.0.0.1:{ports['front']}/blog",
     )
     try:
         blog.start()
@@ -65,6 +75,25 @@ def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BlogPair]:
         for group in groups:  # whatever stop() could not end
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(group, signal.SIGKILL)
+
+
+@pytest.fixture(scope="module")
+def front(pair: BlogPair, ports: dict[str, int]) -> Iterator[FrontDoorStub]:
+    """The front door's part for the blog: `/blog/...` passed through to a region."""
+    stub = FrontDoorStub(pair, ports["front"])
+    stub.start()
+    try:
+        yield stub
+    finally:
+        stub.stop()
+
+
+@pytest.fixture
+def healthy(front: FrontDoorStub) -> Iterator[dict[str, bool]]:
+    """Region health as the front door sees it; a test marks a frozen region unhealthy."""
+    yield front.healthy
+    for region in front.healthy:
+        front.healthy[region] = True
 
 
 # -- helpers -------------------------------------------------------------------------------
@@ -100,10 +129,13 @@ def region_url(pair: BlogPair, region: str) -> str:
     return pair.region(region).url
 
 
+def base(pair: BlogPair, region: str) -> str:
+    """A region's WordPress, or the front door's `/blog` for region "front"."""
+    return pair.public_url if region == "front" else region_url(pair, region)
+
+
 def posts(pair: BlogPair, region: str) -> list[dict[str, Any]]:
-    status, _, body = request(
-        f"{region_url(pair, region)}/wp-json/wp/v2/posts?per_page=100&status=publish"
-    )
+    status, _, body = request(f"{base(pair, region)}/wp-json/wp/v2/posts?per_page=100")
     assert status == 200, body
     assert isinstance(body, list)
     return body
@@ -116,7 +148,7 @@ def titles(pair: BlogPair, region: str) -> set[str]:
 def write_post(pair: BlogPair, region: str, title: str) -> tuple[int, Any]:
     creds = pair.admin_credentials()
     status, _, body = request(
-        f"{region_url(pair, region)}/wp-json/wp/v2/posts",
+        f"{base(pair, region)}/wp-json/wp/v2/posts",
         "POST",
         {"title": title, "content": f"<p>{title}</p>", "status": "publish"},
         auth=(creds["user"], creds["applicationPassword"]),
@@ -125,12 +157,25 @@ def write_post(pair: BlogPair, region: str, title: str) -> tuple[int, Any]:
 
 
 def wait_for_title(pair: BlogPair, region: str, title: str, timeout: float) -> float:
+    """Seconds until the post is in the region's database (polled there directly, so the
+    time measures replication, not WordPress's page time on a busy machine); then it must
+    also be served by the region's REST API."""
+    db = pair.db(region)
+    literal = title.replace("\\", "\\\\").replace("'", "\\'")
+    query = (
+        "SELECT COUNT(*) FROM wordpress.wp_posts "  # noqa: S608 - a test's own title
+        f"WHERE post_title = '{literal}' AND post_status = 'publish'"
+    )
     start = time.monotonic()
-    while time.monotonic() - start < timeout:
-        if title in titles(pair, region):
-            return time.monotonic() - start
-        time.sleep(0.05)
-    raise AssertionError(f"{title!r} did not reach {region} within {timeout} s")
+    while True:
+        elapsed = time.monotonic() - start
+        if db.value(query) != "0":
+            break
+        if elapsed > timeout:
+            raise AssertionError(f"{title!r} did not reach {region} within {timeout} s")
+        time.sleep(0.02)
+    assert title in titles(pair, region)
+    return elapsed
 
 
 def freeze(pair: BlogPair, region: str, sig: signal.Signals) -> None:
@@ -183,6 +228,25 @@ def test_seeded_posts_read_through_rest_api_in_each_region(pair: BlogPair, regio
     # Links follow the public (front door) URL and the /blog path it passes through.
     assert first["link"].startswith(pair.public_url + "/")
     assert 'href="/books/' in first["content"]["rendered"]
+
+
+def test_posts_read_through_the_front_door(pair: BlogPair, front: FrontDoorStub) -> None:
+    # The web app's own request (web/src/features/blog/api/get-posts.ts).
+    status, headers, body = request(f"{pair.public_url}/wp-json/wp/v2/posts?_embed=1&per_page=20")
+    assert status == 200
+    assert headers.get("X-Bookstore-Region") == PRIMARY
+    assert {p["title"] for p in seed_posts()} <= {p["title"]["rendered"] for p in body}
+    post = body[0]
+    status, _, one = request(f"{pair.public_url}/wp-json/wp/v2/posts/{post['id']}?_embed=1")
+    assert status == 200
+    assert one["id"] == post["id"]
+    # Pages and the links in them work through the front door.
+    status, _, page = request(post["link"])
+    assert status == 200
+    assert f'href="{pair.public_url}/' in page
+    status, _, home = request(pair.public_url + "/")
+    assert status == 200
+    assert post["title"]["rendered"] in home
 
 
 @pytest.mark.parametrize("path", ["/", "/2026/11/review-the-martian/", "/feed/", "/?s=dune"])
@@ -258,22 +322,37 @@ def test_planned_switchover_and_back_loses_nothing(pair: BlogPair) -> None:
     assert pair.status()[SECONDARY]["replication"] == "running"
 
 
-def test_failover_keeps_reading_and_writing_and_rejoin_loses_nothing(pair: BlogPair) -> None:
+def test_failover_keeps_reading_and_writing_and_rejoin_loses_nothing(
+    pair: BlogPair, healthy: dict[str, bool]
+) -> None:
     # A post the primary acknowledges but never ships: the replica's receiver is paused, as
     # if the outage struck before the write crossed the ocean.
     pair.db(SECONDARY).sql("STOP SLAVE IO_THREAD")
     stranded = unique("Stranded on the primary")
     status, body = write_post(pair, PRIMARY, stranded)
     assert status == 201, body
+    # ...and an edit of an existing post, equally stranded.
+    seeded = next(p for p in posts(pair, PRIMARY) if p["slug"] == "review-the-martian")
+    edited = unique("Review: The Martian, revised")
+    creds = pair.admin_credentials()
+    status, _, body = request(
+        f"{region_url(pair, PRIMARY)}/wp-json/wp/v2/posts/{seeded['id']}",
+        "POST",
+        {"title": edited},
+        auth=(creds["user"], creds["applicationPassword"]),
+    )
+    assert status == 200, body
     freeze(pair, PRIMARY, signal.SIGSTOP)
+    healthy[PRIMARY] = False  # what the front door's health checks conclude
     try:
         before = titles(pair, SECONDARY)
+        assert titles(pair, "front") == before  # the front door serves from the replica
         result = pair.promote(SECONDARY)
         assert result["action"] == "promoted"
-        assert titles(pair, SECONDARY) == before  # posts still read
+        assert titles(pair, "front") == before  # posts still read
         assert stranded not in before
         during = unique("Written during the outage")
-        status, body = write_post(pair, SECONDARY, during)
+        status, body = write_post(pair, "front", during)
         assert status == 201, body
         state = pair.status()
         assert state[SECONDARY]["dbRole"] == "primary"
@@ -281,11 +360,13 @@ def test_failover_keeps_reading_and_writing_and_rejoin_loses_nothing(pair: BlogP
     finally:
         freeze(pair, PRIMARY, signal.SIGCONT)
     report = pair.rejoin(PRIMARY)
+    healthy[PRIMARY] = True
     assert report["action"] == "rebuilt", report
     assert stranded in report["recoveredPosts"]
+    assert edited in report["updatedPosts"]
     assert Path(report["snapshot"]).is_file()
-    everything = before | {stranded, during}
-    for region in (PRIMARY, SECONDARY):
+    everything = (before - {seeded["title"]["rendered"]}) | {stranded, during, edited}
+    for region in (PRIMARY, SECONDARY, "front"):
         assert everything <= titles(pair, region), region
     # The old primary is now a read-only replica that follows the new primary.
     after = unique("After rejoin")
@@ -316,6 +397,28 @@ def test_switch_back_without_errant_writes_resumes_replication(pair: BlogPair) -
     assert pair.rejoin(SECONDARY)["action"] == "none"
 
 
+def test_reconcile_follows_region_health(pair: BlogPair) -> None:
+    both = {PRIMARY: True, SECONDARY: True}
+    assert pair.reconcile(both) is None
+    freeze(pair, PRIMARY, signal.SIGSTOP)
+    try:
+        done = pair.reconcile({PRIMARY: False, SECONDARY: True})
+        assert done is not None
+        assert done["promoted"]["action"] == "promoted"
+        title = unique("Reconciled")
+        assert write_post(pair, SECONDARY, title)[0] == 201
+        assert pair.reconcile({PRIMARY: False, SECONDARY: True}) is None
+    finally:
+        freeze(pair, PRIMARY, signal.SIGCONT)
+    done = pair.reconcile(both)
+    assert done is not None
+    assert done["rejoined"]["action"] in ("resumed", "rebuilt")
+    wait_for_title(pair, PRIMARY, title, timeout=1.0)
+    assert pair.reconcile(both) is None
+    # And back, so the next test starts from the initial roles.
+    assert pair.promote(PRIMARY)["action"] == "switched over"
+
+
 def test_restart_on_existing_state_keeps_posts_and_roles(pair: BlogPair) -> None:
     before = titles(pair, PRIMARY)
     pair.stop()
@@ -330,6 +433,13 @@ def test_restart_on_existing_state_keeps_posts_and_roles(pair: BlogPair) -> None
     again = unique("After restart")
     assert write_post(pair, PRIMARY, again)[0] == 201
     wait_for_title(pair, SECONDARY, again, timeout=1.0)
+
+
+def test_front_door_upstreams_follow_the_database_primary(pair: BlogPair) -> None:
+    both = {PRIMARY: True, SECONDARY: True}
+    assert [r.name for r in pair.upstreams("GET", both)] == [PRIMARY, SECONDARY]
+    assert [r.name for r in pair.upstreams("GET", {PRIMARY: False})] == [SECONDARY, PRIMARY]
+    assert [r.name for r in pair.upstreams("POST", both)] == [PRIMARY]
 
 
 def test_attach_from_another_process_sees_the_same_pair(pair: BlogPair) -> None:

@@ -42,6 +42,7 @@ def jwt_for(sub: str) -> str:
 class Region:
     name: str
     down: bool = False
+    unhealthy: bool = False  # what the front door believes, `detect_after` behind `down`
     carts: dict[tuple[str, str], int] = field(default_factory=dict)
     orders: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
 
@@ -198,13 +199,16 @@ class FakeTarget(Target):
         return self.store.serving
 
     def sample(self, t: float) -> Sample | None:
-        return Sample(t, self.store.serving, {n: not r.down for n, r in self.store.regions.items()})
+        return Sample(
+            t, self.store.serving, {n: not r.unhealthy for n, r in self.store.regions.items()}
+        )
 
     def inject(self, fault: str, region: str) -> dict[str, Any]:
         self.store.regions[region].down = True
 
         def fail_over() -> None:
             time.sleep(self.detect_after)
+            self.store.regions[region].unhealthy = True
             self.store.serving = self.store.other(region)
 
         threading.Thread(target=fail_over, daemon=True).start()
@@ -212,6 +216,7 @@ class FakeTarget(Target):
 
     def restore(self, fault: str, region: str) -> None:
         self.store.regions[region].down = False
+        self.store.regions[region].unhealthy = False
         self.restored.append(region)
 
     def scan(self, region: str, table: TableDefinition) -> list[dict[str, Any]]:

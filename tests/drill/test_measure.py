@@ -112,6 +112,14 @@ def test_outage_of_the_idle_region_flips_health_but_switches_nothing() -> None:
     assert detection.first_served_elsewhere is None
 
 
+def test_a_region_already_unhealthy_at_the_fault_is_not_detected() -> None:
+    samples = [Sample(9.0, S, {P: False, S: True}), Sample(10.2, S, {P: False, S: True})]
+    detection = measure.detect(samples, [], 10.0, P)
+    assert detection.health_flip is None
+    assert detection.already_unhealthy is True
+    assert detection.to_json()["alreadyUnhealthyAtFault"] is True
+
+
 def test_no_detection_without_samples_falls_back_to_client_view() -> None:
     records = [rec(9.0, step="browse"), rec(15.0, step="browse", region=S, latency=0.5)]
     detection = measure.detect([], records, 10.0, P)
@@ -235,4 +243,7 @@ def test_table_diff_by_key() -> None:
     diff = measure.table_diff("Books", a, b, ("id",))
     assert (diff.only_a, diff.only_b, diff.different) == (["3"], ["4"], ["2"])
     assert diff.count == 3
+    assert diff.to_json("A", "B")["examples"] == {
+        "2": {"A": {"id": "2", "v": 2}, "B": {"id": "2", "v": 3}}
+    }
     assert measure.table_diff("Books", a, list(reversed(a)), ("id",)).count == 0

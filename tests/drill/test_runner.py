@@ -12,7 +12,7 @@ import pytest
 from drill import __main__ as drill_main
 from drill import cli as drill_cli
 from drill.runner import Options, run_drill
-from tests.drill.fake_bookstore import P, S, FakeTarget, fake_bookstore
+from tests.drill.fake_bookstore import FakeTarget, P, S, fake_bookstore
 
 SHORT = ["--users", "3", "--duration", "5", "--fault-at", "1.5", "--hold", "2"]
 
@@ -105,3 +105,37 @@ def test_unknown_region_and_a_late_fault_are_user_errors(
     assert "unknown region 'us-east-2'" in capsys.readouterr().err
     with pytest.raises(Exception, match="after the load ends"):
         run_drill(fake, Options("fake", "region-outage", None, 1, 5.0, None, None, fault_at=9))
+
+
+def test_blog_fault_without_a_blog_tier_says_so(
+    fake: FakeTarget, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert drill_main.main([*SHORT, "--fault", "blog-primary-loss"]) == 2
+    assert "blog tier not running" in capsys.readouterr().err
+    assert fake.restored == []  # nothing was broken
+
+
+def test_sandbox_status_blog_shapes_are_both_understood(monkeypatch: pytest.MonkeyPatch) -> None:
+    from drill.sandbox_target import SandboxTarget
+
+    status = {
+        "frontDoor": "http://127.0.0.1:1",
+        "regions": {
+            P: {"role": "primary", "blog": "http://127.0.0.1:2", "dbRole": "primary"},
+            S: {"role": "secondary", "blog": {"url": "http://127.0.0.1:3", "dbRole": "replica"}},
+        },
+    }
+    target = SandboxTarget.__new__(SandboxTarget)
+    monkeypatch.setattr(target, "read_status", lambda: status)
+    views = target.blog()
+    assert views[P].url == "http://127.0.0.1:2"
+    assert views[P].db_role == "primary"
+    assert views[S].db_role == "replica"
+
+
+def test_a_fault_the_target_cannot_cause_is_refused_before_anything_happens(
+    fake: FakeTarget, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(fake, "faults", ("region-outage",))
+    assert drill_main.main([*SHORT, "--fault", "partition"]) == 2
+    assert "'partition' is not available on fake" in capsys.readouterr().err

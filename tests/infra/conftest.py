@@ -5,8 +5,10 @@ import runpy
 from pathlib import Path
 from typing import Any
 
+import pulumi
 import pytest
 
+from components.upstream import UpstreamStack
 from tests.infra import harness
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,13 +40,29 @@ def run_program(
     config: dict[str, str] | None = None,
     upstream: dict[str, dict[str, Any]] | None = None,
 ) -> harness.Run:
-    return harness.run(
-        lambda: runpy.run_path(str(PROGRAM), run_name="__main__"),
-        stack=stack,
-        config=config,
-        upstream=upstream,
-        secret_keys=["bookstore:blogDbPassword"],
-    )
+    """Run `__main__.py` as stack `stack`; the result also lists every output the program
+    required from each upstream stack (by the upstream's role)."""
+    required: dict[str, set[str]] = {}
+    original = UpstreamStack.require_output
+
+    def spying(self: UpstreamStack, name: pulumi.Input[str]) -> pulumi.Output[Any]:
+        assert isinstance(name, str)
+        required.setdefault(self.role, set()).add(name)
+        return original(self, name)
+
+    UpstreamStack.require_output = spying  # type: ignore[method-assign]
+    try:
+        run = harness.run(
+            lambda: runpy.run_path(str(PROGRAM), run_name="__main__"),
+            stack=stack,
+            config=config,
+            upstream=upstream,
+            secret_keys=["bookstore:blogDbPassword"],
+        )
+    finally:
+        UpstreamStack.require_output = original  # type: ignore[method-assign]
+    run.required = required
+    return run
 
 
 @pytest.fixture(scope="session")

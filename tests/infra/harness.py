@@ -34,6 +34,8 @@ class Run:
     resources: list[Recorded]
     exports: dict[str, Any]
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    required: dict[str, set[str]] = field(default_factory=dict)
+    """Outputs required from upstream stacks, by their role (see conftest.run_program)."""
 
     def of_type(self, typ: str) -> list[Recorded]:
         return [r for r in self.resources if r.type == typ]
@@ -216,7 +218,7 @@ def _resolve(value: Any) -> Any:
 
 
 def run(
-    program: Callable[[], None],
+    program: Callable[[], object],
     *,
     stack: str = "primary",
     config: dict[str, str] | None = None,
@@ -230,7 +232,11 @@ def run(
     mocks = RecordingMocks(upstream or {})
     monitor = RecordingMonitor(mocks)
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
-    _sync_await(run_pulumi_func(program))
+
+    def body() -> None:
+        program()
+
+    _sync_await(run_pulumi_func(body))
     root = pulumi_settings.get_root_resource()
     outputs = getattr(root, "outputs", {})
     exports = {key: _resolve(value) for key, value in outputs.items()}

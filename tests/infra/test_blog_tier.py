@@ -99,7 +99,7 @@ def test_only_the_alb_takes_internet_traffic_and_only_on_443(primary: harness.Ru
         for r in primary.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
     ]
     world = [(g, r["fromPort"]) for g, r in rules if r.get("cidrIpv4") or r.get("cidrIpv6")]
-    assert world == [("alb-sg", 443), ("alb-sg", 443)]
+    assert world == [("alb-sg", 443)]
     sourced = {
         (g, groups[r["referencedSecurityGroupId"]], r["fromPort"])
         for g, r in rules
@@ -178,3 +178,23 @@ def test_primary_wordpress_uses_the_writer(primary: harness.Run) -> None:
     env = {e["name"]: e["value"] for e in _container(primary)["environment"]}  # type: ignore[attr-defined]
     assert env["WORDPRESS_DB_HOST"] == "blog-db.cluster-x.eu-west-1.rds.amazonaws.com:3306"
     assert "https://blog.books.example.com" in env["WORDPRESS_CONFIG_EXTRA"]
+
+
+def test_roles_need_their_own_arguments() -> None:
+    base = {
+        "region": "eu-west-1",
+        "prefix": "shop",
+        "domain": "books.example.com",
+        "hosted_zone_id": "Z0123",
+        "vpc_id": "vpc-1",
+        "public_subnet_ids": [],
+        "private_subnet_ids": [],
+        "global_cluster_id": "shop-blog",
+        "engine_version": "8.0.mysql_aurora.3.08.2",
+        "instance_class": "db.r6g.large",
+        "image": IMAGE,
+    }
+    with pytest.raises(ValueError, match="db_password"):
+        BlogTier("blog", BlogTierArgs(role="primary", **base))  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="db_secret_arn"):
+        BlogTier("blog", BlogTierArgs(role="secondary", **base))  # type: ignore[arg-type]

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from components.failover_routing import (
+    SPA_REWRITE,
     CognitoConfig,
     FailoverRouting,
     FailoverRoutingArgs,
@@ -88,7 +90,7 @@ def test_health_checks_probe_each_regions_deep_health(latency: harness.Run) -> N
         assert check["resourcePath"] == "/health"
         assert check["requestInterval"] == 10
         assert check["failureThreshold"] == 3
-        assert len(set(check["regions"])) >= 3  # type: ignore[arg-type]
+        assert len(set(check["regions"])) >= 3
 
 
 def test_api_latency_records_guarded_by_health_checks(latency: harness.Run) -> None:
@@ -214,6 +216,25 @@ def test_site_alias_records(latency: harness.Run) -> None:
                 "evaluateTargetHealth": False,
             }
         ]
+
+
+def test_spa_rewrite_serves_index_for_app_routes_only() -> None:
+    cases = {
+        "/": "/index.html",
+        "/books/dune": "/index.html",
+        "/orders": "/index.html",
+        "/covers/dune.svg": "/covers/dune.svg",
+        "/assets/index-abc123.js": "/assets/index-abc123.js",
+        "/config.json": "/config.json",
+    }
+    script = SPA_REWRITE + (
+        f"\nconst uris = {json.dumps(list(cases))};"
+        "\nprocess.stdout.write(JSON.stringify(uris.map(u => handler({request: {uri: u}}).uri)));"
+    )
+    result = subprocess.run(
+        ["node", "-e", script], capture_output=True, text=True, check=True, timeout=30
+    )
+    assert json.loads(result.stdout) == list(cases.values())
 
 
 def test_rto_budget_from_the_actual_settings() -> None:

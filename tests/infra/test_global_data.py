@@ -9,6 +9,7 @@ import pytest
 
 from bookstore.tables import TABLES
 from components.global_data import GlobalData, GlobalDataArgs
+from components.policy import Recorded
 from tests.infra import harness
 
 TABLE = "aws:dynamodb/table:Table"
@@ -91,9 +92,7 @@ def test_buckets_in_both_regions_private_encrypted_versioned(run: harness.Run) -
     assert set(buckets) == {"eu-west-1", "ap-southeast-1"}
     for region, bucket in buckets.items():
 
-        def attached(
-            typ: str, bucket_id: str = bucket.id, bucket_region: str = region
-        ) -> harness.Recorded:
+        def attached(typ: str, bucket_id: str = bucket.id, bucket_region: str = region) -> Recorded:
             (found,) = [r for r in run.of_type(typ) if r.inputs["bucket"] == bucket_id]
             assert found.inputs["region"] == bucket_region
             return found

@@ -10,6 +10,7 @@ import pytest
 
 from bookstore.stream_config import ORDERS_STREAM_CONSUMER
 from components.artifacts import load_artifact
+from components.policy import Recorded
 from components.regional_bookstore import (
     API_ROUTES,
     RegionalBookstore,
@@ -61,7 +62,7 @@ def secondary(artifact_dir: Path) -> harness.Run:
     return _run("secondary", artifact_dir)
 
 
-def _function(run: harness.Run, suffix: str) -> harness.Recorded:
+def _function(run: harness.Run, suffix: str) -> Recorded:
     return run.one(FUNCTION, f"-{suffix}")
 
 
@@ -336,3 +337,17 @@ def test_api_function_is_in_the_private_subnets(secondary: harness.Run) -> None:
     assert sorted(api["vpcConfig"]["subnetIds"]) == private
     functions_sg = secondary.one("aws:ec2/securityGroup:SecurityGroup", "-functions-sg")
     assert api["vpcConfig"]["securityGroupIds"] == [functions_sg.id]
+
+
+def test_only_the_primary_creates_the_user_pool(artifact_dir: Path) -> None:
+    args = {
+        "region": "ap-southeast-1",
+        "prefix": "shop",
+        "domain": "books.example.com",
+        "hosted_zone_id": "Z0123",
+        "table_names": dict(TABLES),
+        "orders_stream_arn": "arn",
+        "artifact": load_artifact(artifact_dir),
+    }
+    with pytest.raises(ValueError, match="secondary must be given it"):
+        RegionalBookstore("rb", RegionalBookstoreArgs(role="secondary", **args))  # type: ignore[arg-type]

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pulumi
 import pytest
-import yaml
+import yaml  # type: ignore[import-untyped]
 
-from components.settings import DEFAULTS, ConfigError, load_settings
+from components.settings import DEFAULTS, SECRET_KEYS, ConfigError, load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 REQUIRED = {"bookstore:domain": "books.example.com", "bookstore:hostedZoneId": "Z1"}
@@ -31,6 +31,12 @@ def test_pulumi_yaml_documents_every_key_with_the_same_default() -> None:
     for key, default in DEFAULTS.items():
         assert declared[key].get("default") == default, key
         assert declared[key]["description"], key
+
+
+def test_deploy_guide_documents_every_key() -> None:
+    guide = (ROOT / "docs" / "deploy.md").read_text()
+    for key in [*DEFAULTS, *SECRET_KEYS, "role"]:
+        assert f"`{key}`" in guide, key
 
 
 @pytest.mark.parametrize(

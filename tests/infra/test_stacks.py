@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import importlib.util
 import json
-from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
-from typing import Any
 
 import pulumi
 import pytest
 
-from components.upstream import UpstreamStack
+from components.upstream import MissingStackOutputError, UpstreamStack
 from tests.infra import harness
 from tests.infra.conftest import PROGRAM, run_program
 
@@ -103,42 +101,10 @@ def test_global_references_both_and_exports(global_run: harness.Run) -> None:
     assert exports["distributionDomainName"] == "d111111abcdef8.cloudfront.net"
 
 
-def _required_outputs(
-    monkeypatch: pytest.MonkeyPatch, run: Callable[[], object]
-) -> dict[str, set[str]]:
-    """Every output name a stack requires, by the role of the stack it reads."""
-    required: dict[str, set[str]] = {}
-    original = UpstreamStack.require_output
-
-    def spying(self: UpstreamStack, name: str) -> pulumi.Output[Any]:
-        required.setdefault(self.role, set()).add(name)
-        return original(self, name)
-
-    with monkeypatch.context() as patch:
-        patch.setattr(UpstreamStack, "require_output", spying)
-        run()
-    return required
-
-
 def test_every_required_output_is_exported(
-    monkeypatch: pytest.MonkeyPatch,
-    artifact_dir: Path,
-    web_dist: Path,
-    primary_run: harness.Run,
-    secondary_run: harness.Run,
+    primary_run: harness.Run, secondary_run: harness.Run, global_run: harness.Run
 ) -> None:
-    upstream = {
-        "organization/bookstore/primary": primary_run.exports,
-        "organization/bookstore/secondary": secondary_run.exports,
-    }
-    by_secondary = _required_outputs(
-        monkeypatch,
-        lambda: run_program("secondary", {"bookstore:artifactDir": str(artifact_dir)}, upstream),
-    )
-    by_global = _required_outputs(
-        monkeypatch,
-        lambda: run_program("global", {"bookstore:webDist": str(web_dist)}, upstream),
-    )
+    by_secondary, by_global = secondary_run.required, global_run.required
     assert set(by_secondary) == {"primary"}
     assert set(by_global) == {"primary", "secondary"}
     assert by_secondary["primary"] <= set(primary_run.exports)
@@ -147,40 +113,68 @@ def test_every_required_output_is_exported(
     # Concretely, not vacuously:
     assert {"streamArns", "tableNames", "userPoolId", "blogDbSecretArn"} <= by_secondary["primary"]
     assert {"apiHost", "apiDomainTarget", "blogAlbDnsName"} <= by_global["secondary"]
+    assert primary_run.required == {}
 
 
-def test_missing_upstream_output_names_the_stack_to_deploy(
-    artifact_dir: Path, primary_run: harness.Run
+def test_missing_upstream_output_names_the_stack_to_deploy() -> None:
+    def program() -> None:
+        primary = UpstreamStack("primary", "organization/bookstore/primary", "primary")
+        pulumi.export("pool", primary.require_output("userPoolId"))
+
+    with pytest.raises(MissingStackOutputError) as info:
+        harness.run(program, stack="secondary", upstream={"organization/bookstore/primary": {}})
+    assert str(info.value) == (
+        "stack organization/bookstore/primary has no output 'userPoolId': deploy the primary "
+        "stack first (`pulumi up --stack organization/bookstore/primary`)"
+    )
+    present = harness.run(
+        program,
+        stack="secondary",
+        upstream={"organization/bookstore/primary": {"userPoolId": "eu-west-1_X"}},
+    )
+    assert present.exports == {"pool": "eu-west-1_X"}
+
+
+def test_stack_reference_names_follow_config(
+    web_dist: Path, primary_run: harness.Run, secondary_run: harness.Run
 ) -> None:
-    partial = {k: v for k, v in primary_run.exports.items() if k != "userPoolId"}
-    with pytest.raises(Exception, match="deploy the primary stack first") as info:
-        run_program(
-            "secondary",
-            {"bookstore:artifactDir": str(artifact_dir)},
-            {"organization/bookstore/primary": partial},
-        )
-    assert "'userPoolId'" in str(info.value)
-    assert "organization/bookstore/primary" in str(info.value)
-
-
-def test_stack_reference_names_follow_config(artifact_dir: Path, primary_run: harness.Run) -> None:
     run = run_program(
-        "staging-secondary",
+        "staging-global",
         {
-            "bookstore:role": "secondary",
-            "bookstore:artifactDir": str(artifact_dir),
+            "bookstore:role": "global",
+            "bookstore:webDist": str(web_dist),
             "bookstore:stackOrganization": "acme",
             "bookstore:primaryStack": "staging-primary",
+            "bookstore:secondaryStack": "staging-secondary",
         },
-        {"acme/bookstore/staging-primary": primary_run.exports},
+        {
+            "acme/bookstore/staging-primary": primary_run.exports,
+            "acme/bookstore/staging-secondary": secondary_run.exports,
+        },
     )
-    assert [r.inputs["name"] for r in run.of_type(STACK_REFERENCE)] == [
-        "acme/bookstore/staging-primary"
+    assert sorted(r.inputs["name"] for r in run.of_type(STACK_REFERENCE)) == [
+        "acme/bookstore/staging-primary",
+        "acme/bookstore/staging-secondary",
     ]
 
 
+def test_regions_must_match_the_primary_stack(
+    web_dist: Path, primary_run: harness.Run, secondary_run: harness.Run
+) -> None:
+    with pytest.raises(Exception, match="no site bucket for us-west-2") as info:
+        run_program(
+            "global",
+            {"bookstore:webDist": str(web_dist), "bookstore:secondaryRegion": "us-west-2"},
+            {
+                "organization/bookstore/primary": primary_run.exports,
+                "organization/bookstore/secondary": secondary_run.exports,
+            },
+        )
+    assert "bookstore:secondaryRegion" in str(info.value)
+
+
 def test_unknown_stack_is_a_clear_error() -> None:
-    with pytest.raises(Exception, match=r"unknown stack 'dev'.*bookstore:role"):
+    with pytest.raises(pulumi.RunError, match=r"unknown stack 'dev'.*bookstore:role"):
         run_program("dev")
 
 
@@ -189,17 +183,19 @@ def test_missing_domain_is_a_clear_error(primary_config: dict[str, str]) -> None
 
     config = {**primary_config, "bookstore:domain": ""}
     assert "bookstore:domain" in BASE_CONFIG
-    with pytest.raises(Exception, match="missing required config bookstore:domain"):
+    with pytest.raises(pulumi.RunError, match="missing required config bookstore:domain"):
         run_program("primary", config)
 
 
 def test_missing_db_password_in_primary_is_a_clear_error(artifact_dir: Path) -> None:
-    with pytest.raises(Exception, match="pulumi config set --secret bookstore:blogDbPassword"):
+    with pytest.raises(
+        pulumi.RunError, match="pulumi config set --secret bookstore:blogDbPassword"
+    ):
         run_program("primary", {"bookstore:artifactDir": str(artifact_dir)})
 
 
 def test_missing_artifacts_fail_naming_make_build(tmp_path: Path) -> None:
-    with pytest.raises(Exception, match="run `make build` first"):
+    with pytest.raises(pulumi.RunError, match="run `make build` first"):
         run_program(
             "primary",
             {"bookstore:artifactDir": str(tmp_path), "bookstore:blogDbPassword": "x" * 12},
@@ -209,7 +205,7 @@ def test_missing_artifacts_fail_naming_make_build(tmp_path: Path) -> None:
 def test_missing_web_build_fails_only_the_global_stack(
     tmp_path: Path, primary_run: harness.Run, secondary_run: harness.Run
 ) -> None:
-    with pytest.raises(Exception, match=r"the web app is not built.*npm --prefix web"):
+    with pytest.raises(pulumi.RunError, match=r"the web app is not built.*npm --prefix web"):
         run_program(
             "global",
             {"bookstore:webDist": str(tmp_path / "missing")},

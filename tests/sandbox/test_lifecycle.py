@@ -6,7 +6,6 @@ import os
 import signal
 import socket
 import subprocess
-import time
 
 from sandbox.config import build_config
 from sandbox.procs import bookstore_command
@@ -69,5 +68,4 @@ def test_ctrl_c_stops_a_foreground_sandbox(fresh_sandbox: Sandbox) -> None:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
-    time.sleep(0.2)
     assert_nothing_left(fresh_sandbox, pids)

@@ -11,17 +11,17 @@ const post = (path: string) => fetch(`${control}${path}`, { method: "POST" });
 test("phone layout, offline banner with automatic recovery, blog and its outage", async ({ page }) => {
   await page.goto("/");
   await expect(page.getByRole("list", { name: "Categories" })).toBeVisible();
-  await page.screenshot({ path: "test-artifacts/phone-home.png", fullPage: true });
+  await page.screenshot({ path: "test-artifacts/mock/phone-home.png", fullPage: true });
 
   await page.goto("/books?category=Science%20Fiction");
   await expect(page.getByTestId("book-card").first()).toBeVisible();
-  await page.screenshot({ path: "test-artifacts/phone-catalog.png" });
+  await page.screenshot({ path: "test-artifacts/mock/phone-catalog.png" });
 
   await post("/down");
   try {
     await page.goto("/bestsellers");
     await expect(page.getByTestId("offline-banner")).toBeVisible();
-    await page.screenshot({ path: "test-artifacts/phone-offline.png", fullPage: true });
+    await page.screenshot({ path: "test-artifacts/mock/phone-offline.png", fullPage: true });
   } finally {
     await post("/up");
   }
@@ -32,13 +32,13 @@ test("phone layout, offline banner with automatic recovery, blog and its outage"
   await expect(page.getByRole("link", { name: /Autumn reading list/ })).toBeVisible();
   await page.getByRole("link", { name: /Autumn reading list/ }).click();
   await expect(page.getByRole("heading", { level: 1, name: /Autumn reading list/ })).toBeVisible();
-  await page.screenshot({ path: "test-artifacts/phone-blog-post.png", fullPage: true });
+  await page.screenshot({ path: "test-artifacts/mock/phone-blog-post.png", fullPage: true });
 
   await post("/blog/down");
   try {
     await page.goto("/posts");
     await expect(page.getByTestId("blog-unavailable")).toBeVisible();
-    await page.screenshot({ path: "test-artifacts/phone-blog-unavailable.png" });
+    await page.screenshot({ path: "test-artifacts/mock/phone-blog-unavailable.png" });
   } finally {
     await post("/blog/up");
   }
@@ -49,5 +49,5 @@ test("missing config says what is wrong", async ({ page }) => {
   await page.goto("/");
   await expect(page.getByRole("heading", { name: "The bookstore is not configured" })).toBeVisible();
   await expect(page.getByText('"blogUrl" is missing')).toBeVisible();
-  await page.screenshot({ path: "test-artifacts/config-error.png" });
+  await page.screenshot({ path: "test-artifacts/mock/config-error.png" });
 });

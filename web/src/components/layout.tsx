@@ -1,6 +1,6 @@
 import type { ComponentChildren } from "preact";
 import { useLocation } from "preact-iso";
-import { useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { cartCount } from "@/features/cart/cart-store";
 import { session } from "@/lib/session";
 import { OfflineBanner } from "./offline-banner";
@@ -17,6 +17,7 @@ const NAV = [
 export function Layout({ children, onSignOut, onRetryConnection }: Props) {
   const { path, query, route } = useLocation();
   const [search, setSearch] = useState(query.q ?? "");
+  useEffect(() => setSearch(query.q ?? ""), [query.q]);
   const user = session.value;
   const count = cartCount.value;
   const current = (href: string) => (path === href || path.startsWith(`${href}/`) ? "page" : undefined);

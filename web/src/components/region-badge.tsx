@@ -11,7 +11,7 @@ export function RegionBadge() {
   useEffect(() => {
     if (previous.current && region && previous.current !== region) {
       setChanged(true);
-      const timer = setTimeout(() => setChanged(false), 4000);
+      const timer = setTimeout(() => setChanged(false), 10_000);
       previous.current = region;
       return () => clearTimeout(timer);
     }
