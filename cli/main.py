@@ -18,6 +18,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "build": ("cli.build", "build the Lambda artifacts into build/"),
     "sandbox": ("sandbox.cli", "run the local two-region sandbox"),
     "covers": ("cli.covers", "regenerate the catalog's SVG cover art"),
+    "drill": ("drill.cli", "inject a regional fault and measure RTO, RPO and integrity"),
 }
 
 

@@ -30,9 +30,13 @@ processor = BatchProcessor(
 
 
 def record_handler(record: DynamoDBRecord) -> None:
-    # Only INSERTs are new orders. Every order reaches each region's stream exactly once as an
-    # INSERT (written locally or replicated in); MODIFY and REMOVE must not count again.
-    if record.event_name != DynamoDBRecordEventName.INSERT or record.dynamodb is None:
+    # Every order reaches each region's stream as an INSERT (written locally or replicated
+    # in). A MODIFY is last-writer-wins replacing one version of an order with another; the
+    # leaderboard counts per order id and version, so it never counts an order twice, and a
+    # MODIFY that changed nothing it counts is a no-op. Orders are never deleted: REMOVE is
+    # ignored.
+    counted_events = (DynamoDBRecordEventName.INSERT, DynamoDBRecordEventName.MODIFY)
+    if record.event_name not in counted_events or record.dynamodb is None:
         return
     tally = tally_from_item(record.dynamodb.new_image)
     if services.leaderboard().count(tally):

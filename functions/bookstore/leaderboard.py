@@ -1,8 +1,12 @@
 """The best-seller leaderboard in Redis, fed by the Orders stream.
 
-Counting is idempotent per order: the order id goes into a set in the same atomic script that
-adds the quantities, so a redelivered stream record changes nothing. All keys share one hash
-tag so that the scripts and the swap also work on a clustered Redis.
+Counting is idempotent per order: a hash remembers, per order id, the copies it added, and
+one atomic script compares, adds and remembers. A redelivered record changes nothing. When
+the two regions wrote different versions of one order (the same Idempotency-Key checked out
+in both during a partition), last-writer-wins replaces the loser with a MODIFY; the script
+then takes the old copies back and adds the winner's, so every region's board follows the
+version that won instead of keeping the first one it saw. All keys share one hash tag so that
+the scripts and the swap also work on a clustered Redis.
 """
 
 from __future__ import annotations
@@ -17,12 +21,24 @@ from typing import Any, cast
 import redis
 
 from bookstore.data.orders import ORDER
+from bookstore.identifiers import is_book_id
 
 TOP = 20
 
+# KEYS: board, counted; ARGV: order id, copies encoded as "book:n,book:n" (book ids are slugs).
 _COUNT = """
-if redis.call('SADD', KEYS[2], ARGV[1]) == 0 then return 0 end
-for i = 2, #ARGV, 2 do redis.call('ZINCRBY', KEYS[1], ARGV[i + 1], ARGV[i]) end
+local old = redis.call('HGET', KEYS[2], ARGV[1])
+if old == ARGV[2] then return 0 end
+if old then
+  for book, n in string.gmatch(old, '([^,:]+):(%d+)') do
+    redis.call('ZINCRBY', KEYS[1], -tonumber(n), book)
+  end
+  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', 0)
+end
+for book, n in string.gmatch(ARGV[2], '([^,:]+):(%d+)') do
+  redis.call('ZINCRBY', KEYS[1], n, book)
+end
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
 return 1
 """
 
@@ -43,6 +59,9 @@ class OrderTally:
     order_id: str
     copies: Mapping[str, int]
 
+    def encoded(self) -> str:
+        return ",".join(f"{book}:{n}" for book, n in sorted(self.copies.items()))
+
 
 def tally_from_item(item: Mapping[str, Any]) -> OrderTally:
     """Reads an Orders item (or stream image); a malformed one is a ValueError."""
@@ -58,6 +77,8 @@ def tally_from_item(item: Mapping[str, Any]) -> OrderTally:
         quantity = line.get("quantity")
         if not isinstance(book_id, str) or not isinstance(quantity, int | Decimal):
             raise ValueError(f"order {order_id}: a line lacks bookId or quantity")
+        if not is_book_id(book_id):
+            raise ValueError(f"order {order_id}: {book_id!r} is not a book id")
         if quantity != int(quantity) or int(quantity) < 1:
             raise ValueError(f"order {order_id}: quantity {quantity} is not a positive integer")
         copies[book_id] = copies.get(book_id, 0) + int(quantity)
@@ -79,12 +100,9 @@ class Leaderboard:
     def count(
         self, tally: OrderTally, board_key: str | None = None, counted: str | None = None
     ) -> bool:
-        """Adds an order once; returns False when it had been counted already."""
-        args: list[str | int] = [tally.order_id]
-        for book_id, copies in sorted(tally.copies.items()):
-            args += [book_id, copies]
+        """Counts this version of an order; False when exactly this version was counted."""
         keys = [board_key or self.board_key, counted or self.counted_key]
-        return bool(self._count(keys=keys, args=args))
+        return bool(self._count(keys=keys, args=[tally.order_id, tally.encoded()]))
 
     def top(self, n: int = TOP) -> list[tuple[str, int]]:
         entries = cast(

@@ -86,6 +86,8 @@ class MariaDB:
             # promoted replica's binlog holds everything the old primary must catch up on.
             "log-bin=mariadb-bin",
             "log-slave-updates=1",
+            # Named, not derived from the host name, so a renamed machine keeps replicating.
+            "relay-log=relay-bin",
             "binlog-format=ROW",
             # Strict mode turns a diverged history into an error instead of silent drift.
             "gtid-strict-mode=1",

@@ -678,18 +678,28 @@ class BlogPair:
             int(failover.get("postsHighWater") or 0) if failover.get("from") == region else 0
         )
         to_import: list[dict[str, Any]] = []
-        recovered, updated, kept = [], [], []
+        recovered, updated, kept, deleted = [], [], [], []
         for post in self._tool(region, "export-posts", {}):
             match = theirs.get(post["id"])
-            same_post = match is not None and match["date_gmt"] == post["date_gmt"]
-            if not same_post:
+            if match is None:
                 # Ids up to the high-water mark existed on the new primary at failover; if one
                 # is gone now it was deleted there on purpose, and stays deleted.
                 if post["id"] > high_water:
                     to_import.append(post)
                     recovered.append(post["title"])
+                else:
+                    deleted.append(post["title"])
                 continue
-            assert match is not None
+            same_post = (
+                match["date_gmt"] == post["date_gmt"]
+                and match["type"] == post["type"]
+                and (match["slug"] == post["slug"] or not match["slug"] or not post["slug"])
+            )
+            if not same_post:
+                # Both primaries gave this id to a different post (after a double failover).
+                to_import.append(post)
+                recovered.append(post["title"])
+                continue
             fields = ("title", "content", "excerpt", "status")
             if any(post[f] != match[f] for f in fields):
                 if post["modified_gmt"] > match["modified_gmt"]:
@@ -729,6 +739,7 @@ class BlogPair:
             "recoveredPosts": recovered,
             "updatedPosts": updated,
             "keptNewerOnPrimary": kept,
+            "deletedOnPrimary": deleted,
         }
 
     @staticmethod

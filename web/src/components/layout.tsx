@@ -59,7 +59,7 @@ export function Layout({ children, onSignOut, onRetryConnection }: Props) {
           <div class="header-tools">
             <RegionBadge />
             <a class="cart-link" href="/cart" aria-current={current("/cart")}>
-              <CartIcon /> Cart
+              <CartIcon /> <span class="cart-label">Cart</span>
               {user && count > 0 && (
                 <span class="cart-count" data-testid="cart-count" aria-label={`${count} items`}>
                   {count}

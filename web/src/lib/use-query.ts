@@ -27,8 +27,16 @@ export function useQuery<T>(key: string | null, load: (signal: AbortSignal) => P
   const [version, setVersion] = useState(0);
   const loadRef = useRef(load);
   loadRef.current = load;
-  const failedRetryably = state.error !== null && isRetryable(state.error);
-  const reconnectCount = failedRetryably ? reconnects.value : 0;
+  const errorRef = useRef<unknown>(null);
+  errorRef.current = state.error;
+
+  useEffect(
+    () =>
+      reconnects.subscribe(() => {
+        if (errorRef.current !== null && isRetryable(errorRef.current)) setVersion((v) => v + 1);
+      }),
+    [],
+  );
 
   useEffect(() => {
     if (key === null) {
@@ -47,7 +55,7 @@ export function useQuery<T>(key: string | null, load: (signal: AbortSignal) => P
         if (!controller.signal.aborted) setState((s) => ({ data: s.data, error, loading: false }));
       });
     return () => controller.abort();
-  }, [key, version, reconnectCount]);
+  }, [key, version]);
 
   const reload = useCallback(() => setVersion((v) => v + 1), []);
   return { ...state, reload };
