@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
 # Debian packages the full test suite needs (browser tests, the sandbox's servers).
-APT_PACKAGES := chromium
+APT_PACKAGES := chromium wordpress wordpress-theme-twentytwentythree mariadb-server php-cli php-mysql
 
 .PHONY: help up venv system-deps lint test test-unit openapi build web clean
 
