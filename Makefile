@@ -8,12 +8,19 @@ STAMP := $(VENV)/.installed
 # Debian packages the full test suite needs (browser tests, the sandbox's servers).
 APT_PACKAGES := chromium wordpress wordpress-theme-twentytwentythree mariadb-server php-cli php-mysql
 
-.PHONY: help up venv system-deps lint test test-unit openapi build web clean
+WEB_SOURCES := $(shell find web/src web/public web/scripts functions/catalog/covers -type f 2>/dev/null) \
+	web/index.html web/package.json web/package-lock.json web/vite.config.ts web/tsconfig.json
+NODE_MODULES := web/node_modules/.package-lock.json
+WEB_DIST := web/dist/index.html
+E2E_PORT_BASE ?= 9600
+
+.PHONY: help up venv system-deps lint test test-python test-web test-e2e test-unit openapi build web clean
 
 help:
 	@echo "make test         lint and run every test suite (creates .venv on first use)"
 	@echo "make system-deps  install the Debian packages the browser and sandbox tests need"
 	@echo "make up           start the local two-region sandbox (Ctrl-C stops it)"
+	@echo "make web          build the web app into web/dist (when sources changed)"
 	@echo "make openapi      regenerate docs/openapi.json from the API resolver"
 	@echo "make build        build the Lambda artifacts into build/lambda"
 	@echo "make clean        remove build outputs and the virtual environment"
@@ -42,14 +49,41 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-test: lint
+test: lint test-python test-web test-e2e
+
+test-python: $(STAMP)
 	$(VENV)/bin/pytest
+
+test-web: $(NODE_MODULES)
+	cd web && npm test
+
+# The browser journey of the web app against a real sandbox (its own ports, torn down after),
+# then the UI-state checks against the mock API.
+test-e2e: $(STAMP) $(WEB_DIST)
+	@set -e; base=$(E2E_PORT_BASE); bin=$(CURDIR)/$(VENV)/bin/bookstore; \
+	$$bin sandbox up --detach --port-base $$base; \
+	trap "$$bin sandbox down --port-base $$base" EXIT; \
+	cd web && FRONTDOOR_URL=http://127.0.0.1:$$base SANDBOX_PORT_BASE=$$base BOOKSTORE_BIN=$$bin \
+		npx playwright test e2e/journey.spec.ts
+	cd web && npx playwright test e2e/ui-states.spec.ts
 
 test-unit: $(STAMP)
 	$(VENV)/bin/pytest tests/unit
 
 up: $(STAMP)
+	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory web; \
+	else echo "npm not found: the sandbox starts without the web app (install Node.js 20+)"; fi
 	$(VENV)/bin/bookstore sandbox up
+
+$(NODE_MODULES): web/package.json web/package-lock.json
+	cd web && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund
+	@touch $@
+
+# Rebuilt when any source (or a cover) changed; the build fails above the JS size budget.
+$(WEB_DIST): $(NODE_MODULES) $(WEB_SOURCES)
+	cd web && npm run build
+
+web: $(WEB_DIST)
 
 build: $(STAMP)
 	$(VENV)/bin/bookstore build
@@ -58,4 +92,4 @@ openapi: $(STAMP)
 	$(VENV)/bin/bookstore openapi --output docs/openapi.json
 
 clean:
-	rm -rf build $(VENV) .mypy_cache .pytest_cache .ruff_cache
+	rm -rf build $(VENV) .mypy_cache .pytest_cache .ruff_cache web/dist web/node_modules
