@@ -293,7 +293,11 @@ class FrontDoor:
 
     def static(self, path: str) -> Response:
         relative = path.lstrip("/") or "index.html"
-        for root in (self.dist, repo_root() / "functions" / "catalog"):
+        roots = [self.dist]
+        if relative.startswith("covers/"):
+            # The web build copies the covers; without a build they come from the catalog.
+            roots.append(repo_root() / "functions" / "catalog")
+        for root in roots:
             candidate = (root / relative).resolve()
             if candidate.is_relative_to(root.resolve()) and candidate.is_file():
                 return self._file(candidate)

@@ -214,18 +214,21 @@ class TableReplicator:
                 # it won, and in its own region it is the current item already.
                 queue.popleft()
                 continue
+            # Expected before the call: a write that timed out may still land later (a frozen
+            # region runs it when it resumes), and its record must not pass for a new write.
             echo = PendingEcho(version.print, time.time())
+            expected = self.pending.setdefault((region, key), [])
+            expected.append(echo)
             try:
                 if version.image is None:
                     old = client.delete_item(
                         TableName=self.name, Key=version.keys, ReturnValues="ALL_OLD"
                     )
-                    # Deleting a missing item writes no stream record, so expect no echo.
-                    if old.get("Attributes"):
-                        self.pending.setdefault((region, key), []).append(echo)
+                    if not old.get("Attributes"):
+                        # Deleting a missing item writes no stream record: expect none.
+                        expected.remove(echo)
                 else:
                     # moto writes a stream record for every put, even an unchanged one.
-                    self.pending.setdefault((region, key), []).append(echo)
                     client.put_item(TableName=self.name, Item=version.image)
             except (BotoCoreError, ClientError) as exc:
                 log.warning("write to %s/%s failed (%s); will retry", region, self.name, exc)

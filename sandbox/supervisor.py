@@ -20,6 +20,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TextIO
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from sandbox import procs
 from sandbox.config import SandboxConfig, state_dir, url, write_json_atomic
 from sandbox.provision import provision
@@ -336,9 +338,9 @@ def run_foreground(config: SandboxConfig, live: bool, out: TextIO = sys.stdout) 
             time.sleep(1)
     except KeyboardInterrupt:
         out.write("\nstopping the sandbox...\n")
-    except (SandboxError, TimeoutError) as exc:
-        supervisor.stop()
-        raise SandboxError(f"sandbox failed to start: {exc}") from exc
+    except (SandboxError, TimeoutError, OSError, BotoCoreError, ClientError) as exc:
+        # One line for the user; the children's logs say more.
+        raise SandboxError(f"sandbox failed to start: {exc} (logs: {supervisor.logs})") from exc
     finally:
         if supervisor.phase != "stopped":
             supervisor.phase = "stopped"

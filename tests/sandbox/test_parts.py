@@ -1,4 +1,4 @@
-"""The sandbox's parts without processes: replication rules, stream delivery, the gateway."""
+"""The sandbox's parts without processes: replication, stream delivery, gateway, front door."""
 
 from __future__ import annotations
 
@@ -8,11 +8,13 @@ import time
 from typing import Any
 
 import pytest
+from botocore.exceptions import ReadTimeoutError
 from joserfc import jwt
 from joserfc.jwk import KeySet, RSAKey
 
 from bookstore.stream_config import StreamConsumerConfig
 from sandbox.config import build_config
+from sandbox.frontdoor import FrontDoor
 from sandbox.gateway import Gateway, build_event, response_from_result
 from sandbox.jwt_auth import JwtAuthorizer, Unauthorized
 from sandbox.poller import BatchInvoker
@@ -35,6 +37,21 @@ class FakeRegion:
         self.items: dict[str, dict[str, Any]] = {}
         self.stream: list[dict[str, Any]] = []
         self.read = 0
+        self.frozen = False
+        self.backlog: list[tuple[str, dict[str, Any]]] = []
+
+    def _frozen(self, call: str, kwargs: dict[str, Any]) -> bool:
+        """A frozen region times the caller out but runs the request when it resumes."""
+        if not self.frozen:
+            return False
+        self.backlog.append((call, kwargs))
+        raise ReadTimeoutError(endpoint_url="http://frozen")
+
+    def resume(self) -> None:
+        self.frozen = False
+        for call, kwargs in self.backlog:
+            getattr(self, call)(**kwargs)
+        self.backlog.clear()
 
     @staticmethod
     def _key(keys: dict[str, Any]) -> str:
@@ -51,6 +68,7 @@ class FakeRegion:
         self.stream.append({"eventName": name, "dynamodb": data})
 
     def put_item(self, TableName: str, Item: dict[str, Any]) -> dict[str, Any]:
+        self._frozen("put_item", {"TableName": TableName, "Item": Item})
         keys = {"id": Item["id"]}
         existed = self._key(keys) in self.items
         self.items[self._key(keys)] = Item
@@ -58,6 +76,7 @@ class FakeRegion:
         return {}
 
     def delete_item(self, TableName: str, Key: dict[str, Any], ReturnValues: str) -> dict[str, Any]:
+        self._frozen("delete_item", {"TableName": TableName, "Key": Key, "ReturnValues": "NONE"})
         old = self.items.pop(self._key(Key), None)
         if old is None:
             return {}
@@ -136,6 +155,24 @@ def test_deletes_replicate(world: Any) -> None:
     second.delete_item(TableName="Cart", Key={"id": {"S": "k"}}, ReturnValues="ALL_OLD")
     _pump(replicator, regions)
     assert first.items == second.items == {}
+
+
+def test_a_timed_out_delete_that_lands_late_does_not_win(world: Any) -> None:
+    replicator, regions = world
+    (first_name, first), (second_name, second) = regions.items()
+    first.put_item(TableName="Cart", Item=_item(1))
+    _pump(replicator, regions)
+    second.frozen = True
+    first.delete_item(TableName="Cart", Key={"id": {"S": "k"}}, ReturnValues="ALL_OLD")
+    for record in first.unread():
+        replicator.observe(first_name, record)
+    assert not replicator.drain(second_name)  # the delete times out, and waits in the backlog
+    first.put_item(TableName="Cart", Item=_item(3))  # re-created while the other is out
+    for record in first.unread():
+        replicator.observe(first_name, record)
+    second.resume()  # the delete runs now, later than the re-creation
+    _pump(replicator, regions)
+    assert first.items == second.items == {'{"id": {"S": "k"}}': _item(3)}
 
 
 # -- stream delivery -------------------------------------------------------------------------
@@ -290,3 +327,55 @@ def test_a_failing_handler_is_a_500() -> None:
     gateway = Gateway("eu-west-1", lambda: handler, None)
     status, _, body = gateway.handle("GET", "/books", [], b"", "127.0.0.1", "h")
     assert (status, json.loads(body)) == (500, {"message": "Internal Server Error"})
+
+
+# -- front door ------------------------------------------------------------------------------
+
+
+def _front_door(**options: Any) -> FrontDoor:
+    return FrontDoor(build_config(30000, **options))
+
+
+def test_health_needs_consecutive_failures_and_successes() -> None:
+    door = _front_door()
+    state = door.health["eu-west-1"]
+    state.record(True, 3, 2)
+    assert state.healthy is True
+    for _ in range(2):
+        state.record(False, 3, 2)
+    assert state.healthy is True
+    state.record(False, 3, 2)
+    assert state.healthy is False
+    state.record(True, 3, 2)
+    assert state.healthy is False
+    state.record(True, 3, 2)
+    assert state.healthy is True
+
+
+def test_routing_prefers_the_nearest_healthy_region() -> None:
+    door = _front_door(near_region="ap-southeast-1")
+    for state in door.health.values():
+        state.healthy = True
+    assert [r.name for r in door.preference()] == ["ap-southeast-1", "eu-west-1"]
+    assert door.serving() == "ap-southeast-1"
+    door.health["ap-southeast-1"].healthy = False
+    assert [r.name for r in door.preference()] == ["eu-west-1"]
+    assert door.serving() == "eu-west-1"
+    door.health["eu-west-1"].healthy = False
+    assert len(door.preference()) == 2  # none healthy: try them all, as Route 53 does
+    assert door.serving() is None
+
+
+def test_failover_mode_prefers_the_primary() -> None:
+    door = _front_door(mode="failover", near_region="ap-southeast-1")
+    for state in door.health.values():
+        state.healthy = True
+    assert door.serving() == "eu-west-1"
+
+
+def test_only_safe_requests_are_retried() -> None:
+    assert FrontDoor.retry_safe("GET", "/books")
+    assert FrontDoor.retry_safe("POST", "/orders")
+    assert not FrontDoor.retry_safe("POST", "/orders/x")
+    assert not FrontDoor.retry_safe("PUT", "/cart/b")
+    assert not FrontDoor.retry_safe("DELETE", "/cart/b")
