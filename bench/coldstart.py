@@ -198,9 +198,12 @@ def run_child(mode: str, payload: Any, env: dict[str, str]) -> dict[str, Any]:
     return result
 
 
-def import_profile(module: str, env: dict[str, str], top: int = 12) -> dict[str, Any]:
+def import_profile(
+    module: str, env: dict[str, str], top: int = 12, exclude: frozenset[str] = frozenset()
+) -> dict[str, Any]:
     """`python -X importtime` of importing `module` (under the same import restrictions as the
-    timed runs): the slowest imports, self time per package and per module."""
+    timed runs): the slowest imports, self time per package and per module. Modules in
+    `exclude` (what interpreter start-up and the child's prelude import) are left out."""
     done = subprocess.run(
         [PYTHON, "-X", "importtime", "-c", CHILD, f"import:{module}", "null"],
         env=env,
@@ -219,6 +222,8 @@ def import_profile(module: str, env: dict[str, str], top: int = 12) -> dict[str,
         except ValueError:
             continue
         depth = (len(name) - len(name.lstrip())) // 2
+        if name.strip() in exclude:
+            continue
         rows.append((int(self_us), int(cumulative_us), name.strip(), depth))
     total = sum(r[0] for r in rows)
     # Self time summed per top-level package: what each distribution costs to import.
@@ -230,6 +235,7 @@ def import_profile(module: str, env: dict[str, str], top: int = 12) -> dict[str,
     by_self = sorted(rows, key=lambda r: r[0], reverse=True)[:top]
     return {
         "module": module,
+        "modules": [r[2] for r in rows],
         "totalImportMs": round(total / 1000, 1),
         "topPackagesSelfMs": [{"package": p, "ms": round(us / 1000, 1)} for p, us in by_package],
         "topModulesSelfMs": [{"module": r[2], "ms": round(r[0] / 1000, 1)} for r in by_self],
@@ -323,6 +329,10 @@ def run(repeats: int, bundle: Path, profile: bool = True) -> Section:
         missed = any(result[name]["target"] == "miss" for name in ("api", "stream"))
         if missed and profile:
             log("  target missed: profiling imports with -X importtime")
-            result["importProfile"] = {m: import_profile(m, env) for m in ("api", "stream")}
-            result["importProfile"]["boto3"] = import_profile("boto3", env)
+            prelude = frozenset(import_profile("sys", env)["modules"])
+            result["importProfile"] = {
+                m: import_profile(m, env, exclude=prelude) for m in ("api", "stream", "boto3")
+            }
+            for profiled in result["importProfile"].values():
+                profiled.pop("modules")
         return result

@@ -225,7 +225,8 @@ def replication(s: dict[str, Any]) -> list[str]:
         *_table(["measure", "n", "p50 ms", "p99 ms", "max ms"], rows),
         "",
         f"Timeouts: replication {s['timeouts'] or 'none'}, leaderboard"
-        f" {s['orderToLeaderboardTimeouts']}. {s['what']}",
+        f" {s['orderToLeaderboardTimeouts']}; failed checkouts (not measured):"
+        f" {s.get('checkoutFailures') or 'none'}. {s['what']}",
     ]
 
 
@@ -310,7 +311,11 @@ def drill(s: dict[str, Any]) -> list[str]:
     rows = [
         ["result", s["result"], ""],
         ["detection", s["detectionSeconds"], "s from fault to the front door noticing"],
-        ["RTO", s["rtoSeconds"], f"{rto_meaning} (requirement {req.get('rtoSeconds')} s)"],
+        [
+            "RTO",
+            s["rtoSeconds"],
+            f"{rto_meaning}, the drill's definition (requirement {req.get('rtoSeconds')} s)",
+        ],
         ["RPO at failover", s["rpoAtFailoverSeconds"], rpo_meaning],
         [
             "RPO after recovery",

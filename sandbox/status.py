@@ -93,5 +93,8 @@ def status_line(port_base: int) -> str:
         parts.append(f"{name} {mark}{' *' if region['serving'] else ''}")
     replication = status["replication"]
     lag = replication.get("medianLagMs")
-    parts.append("replication " + ("PAUSED" if replication["paused"] else f"lag {lag} ms"))
-    return " | ".join(parts)
+    if replication["paused"]:
+        parts.append("replication PAUSED")
+    else:
+        parts.append("replication " + (f"lag {lag:.0f} ms" if lag is not None else "idle"))
+    return f"{status['frontDoor']}  " + " | ".join(parts)

@@ -271,10 +271,8 @@ class Supervisor:
             code = child.process.poll()
             if code is not None and child.name not in self._reported_exits:
                 self._reported_exits.add(child.name)
-                out.write(
-                    f"\n{child.name} exited with status {code}; see {self.logs / child.name}.log\n"
-                )
-                out.flush()
+                log = self.logs / f"{child.name}.log"
+                _say(out, f"\n{child.name} exited with status {code}; see {log}\n")
 
     def stop(self) -> None:
         """Stop every child (frozen ones too) and remove the state; logs stay."""
@@ -324,29 +322,37 @@ def run_foreground(config: SandboxConfig, live: bool, out: TextIO = sys.stdout) 
     signal.signal(signal.SIGHUP, terminate)
     supervisor = Supervisor(config)
     try:
-        supervisor.start()
-        out.write(f"bookstore sandbox is up: {supervisor.config.front_door_url}\n")
-        out.write("  Ctrl-C stops it; `bookstore sandbox status` shows where everything runs\n")
-        out.flush()
+        try:
+            supervisor.start()
+        except (SandboxError, TimeoutError, OSError, BotoCoreError, ClientError) as exc:
+            # One line for the user; the children's logs say more.
+            raise SandboxError(f"sandbox failed to start: {exc} (logs: {supervisor.logs})") from exc
+        _say(out, f"bookstore sandbox is up: {supervisor.config.front_door_url}\n")
+        _say(out, "  Ctrl-C stops it; `bookstore sandbox status` shows where everything runs\n")
         while True:
             supervisor.check_children(out)
             if live:
                 from sandbox.status import status_line
 
-                out.write("\r" + status_line(supervisor.config.port_base).ljust(120)[:160])
-                out.flush()
+                line = status_line(supervisor.config.port_base)
+                _say(out, "\r" + line.ljust(120)[:160])
             time.sleep(1)
     except KeyboardInterrupt:
-        out.write("\nstopping the sandbox...\n")
-    except (SandboxError, TimeoutError, OSError, BotoCoreError, ClientError) as exc:
-        # One line for the user; the children's logs say more.
-        raise SandboxError(f"sandbox failed to start: {exc} (logs: {supervisor.logs})") from exc
+        _say(out, "\nstopping the sandbox...\n")
     finally:
-        if supervisor.phase != "stopped":
-            supervisor.phase = "stopped"
-            supervisor.stop()
-    out.write("stopped\n")
+        # A second Ctrl-C, or the SIGHUP of a closing terminal, must not cut the clean-up short.
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, signal.SIG_IGN)
+        supervisor.stop()
+    _say(out, "stopped\n")
     return 0
+
+
+def _say(out: TextIO, text: str) -> None:
+    """Write to the terminal, which may be gone already (a closed window)."""
+    with contextlib.suppress(OSError, ValueError):
+        out.write(text)
+        out.flush()
 
 
 def start_detached(config: SandboxConfig, argv: list[str]) -> int:

@@ -25,8 +25,7 @@ import pytest
 
 from sandbox.blog import BlogPair, BlogRegion, find_missing, install_hint
 from sandbox.blog.content import seed_posts
-
-from .frontdoor_stub import FrontDoorStub
+from tests.blog.frontdoor_stub import FrontDoorStub
 
 PRIMARY = "eu-west-1"
 SECONDARY = "ap-southeast-1"

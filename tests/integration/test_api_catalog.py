@@ -3,19 +3,9 @@
 from __future__ import annotations
 
 from bookstore.catalog import load_catalog
-from conftest import REGION, Api
+from tests.lambda_harness import REGION, Api, assert_error
 
 CATALOG = load_catalog()
-
-
-def assert_error(response: object, status: int, code: str, field: str | None = None) -> None:
-    assert response.status == status, response.body  # type: ignore[attr-defined]
-    error = response.body["error"]  # type: ignore[attr-defined]
-    assert error["code"] == code
-    assert isinstance(error["message"], str)
-    assert error["message"]
-    if field is not None:
-        assert error["field"] == field
 
 
 def test_every_response_names_the_region(api: Api) -> None:

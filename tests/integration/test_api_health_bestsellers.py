@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import fakeredis
 import pytest
-from test_api_cart_orders import checkout, put
-from test_api_catalog import assert_error
 
 from bookstore import services
 from bookstore.catalog import load_catalog
-from conftest import REGION, Api
+from tests.lambda_harness import REGION, Api, assert_error, checkout, put
 
 CATALOG = load_catalog()
 IDS = [str(book["id"]) for book in CATALOG]

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from test_api_catalog import assert_error
 
 from bookstore.catalog import load_catalog
-from conftest import Api
+from tests.lambda_harness import Api, assert_error
 
 BOOK = str(load_catalog()[0]["id"])
 

@@ -7,7 +7,7 @@ import pytest
 
 from bookstore import services
 from bookstore.catalog import load_catalog, seed_books
-from conftest import LambdaContext
+from tests.lambda_harness import LambdaContext
 
 
 def stored_books() -> dict[str, dict[str, object]]:

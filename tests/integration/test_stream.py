@@ -12,7 +12,7 @@ from boto3.dynamodb.types import TypeSerializer
 
 from bookstore import services
 from bookstore.leaderboard import Leaderboard, tally_from_item
-from conftest import LambdaContext
+from tests.lambda_harness import LambdaContext
 
 _sequence = itertools.count(1000)
 _serializer = TypeSerializer()
