@@ -93,8 +93,9 @@ def cold_start(s: dict[str, Any]) -> list[str]:
     if profile:
         out += [
             "",
-            "Target missed, so: `python -X importtime`, self time summed per top-level"
-            " package (the biggest import costs; no Lambda code was changed here):",
+            "Target missed, so: `python -X importtime` (one run each, start-up imports left"
+            " out), self time summed per top-level package: the biggest import costs. No Lambda"
+            " code was changed by the bench.",
             "",
         ]
         modules = [m for m in ("api", "stream", "boto3") if m in profile]
@@ -332,6 +333,8 @@ def drill(s: dict[str, Any]) -> list[str]:
         "",
         *_table(["figure", "value", "meaning"], rows),
         *(["", f"Drill failures: {'; '.join(s['failures'])}"] if s.get("failures") else []),
+        "",
+        f"The drill's full report (timeline, requests): `{s.get('reportDir')}`.",
     ]
 
 

@@ -318,25 +318,26 @@ def replication(sandbox: dict[str, Any], probes: int, budget_seconds: float) -> 
 
 def drill(port_base: int, users: int, duration: float) -> Section:
     log(f"drill: {users} users for {duration:.0f} s against port base {port_base}")
-    with tempfile.TemporaryDirectory(prefix="bench-drill-") as out:
-        done = subprocess.run(
-            [
-                BOOKSTORE, "drill", "--users", str(users), "--duration", str(duration),
-                "--port-base", str(port_base), "--out", out,
-            ],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=duration + 600,
-            check=False,
-        )  # fmt: skip
-        reports = sorted(Path(out).glob("*/report.json"))
-        if not reports:
-            return {
-                "status": "error",
-                "reason": f"drill wrote no report (exit {done.returncode}): {done.stderr[-600:]}",
-            }
-        report: dict[str, Any] = json.loads(reports[-1].read_text())
+    out = tempfile.mkdtemp(prefix="bench-drill-")  # kept: the full report, for a failed drill
+    done = subprocess.run(
+        [
+            BOOKSTORE, "drill", "--users", str(users), "--duration", str(duration),
+            "--port-base", str(port_base), "--out", out,
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=duration + 600,
+        check=False,
+    )  # fmt: skip
+    reports = sorted(Path(out).glob("*/report.json"))
+    if not reports:
+        return {
+            "status": "error",
+            "reason": f"drill wrote no report (exit {done.returncode}): {done.stderr[-600:]}",
+        }
+    report: dict[str, Any] = json.loads(reports[-1].read_text())
+    report_dir = str(reports[-1].parent)
     rpo = report.get("rpo") or {}
     at_failover = rpo.get("atFailover") or {}
     after = rpo.get("afterRecovery") or {}
@@ -344,6 +345,7 @@ def drill(port_base: int, users: int, duration: float) -> Section:
     detection = report.get("detection") or {}
     result: dict[str, Any] = {
         "status": "ok",
+        "reportDir": report_dir,
         "result": report.get("result"),
         "failures": report.get("failures"),
         "drill": report.get("drill"),

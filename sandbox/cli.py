@@ -79,8 +79,16 @@ def register(parser: argparse.ArgumentParser) -> None:
     status = add("status", "where everything runs and how it is")
     status.add_argument("--json", action="store_true", help="machine-readable (fixed shape)")
     for name, help_text in (
-        ("outage", "freeze every process of REGION (API, data, Redis); state is kept"),
-        ("restore", "resume a frozen REGION; replication then catches up"),
+        (
+            "outage",
+            "freeze every process of REGION (API, data, Redis, blog); state is kept; if"
+            " REGION's blog database is the primary, the other region's is promoted",
+        ),
+        (
+            "restore",
+            "resume a frozen REGION; replication then catches up; a former blog primary"
+            " rejoins as a replica of the new one",
+        ),
     ):
         command = add(name, help_text)
         command.add_argument("region", choices=REGIONS, metavar="REGION", help=" or ".join(REGIONS))
@@ -155,9 +163,28 @@ def _signal_region(args: argparse.Namespace, sig: signal.Signals) -> int:
     return len(children)
 
 
+def _reconcile_blog(port_base: int) -> None:
+    """Let the blog's database roles follow the regions at once (promote on an outage of the
+    primary, rejoin on restore); the supervisor retries every few seconds if this fails."""
+    from sandbox.blog import BlogError
+    from sandbox.supervisor import attached_blog, describe_blog_action, reconcile_blog
+
+    pair = attached_blog(port_base)
+    if pair is None:
+        return
+    try:
+        line = describe_blog_action(reconcile_blog(pair))
+    except BlogError as exc:
+        print(f"blog: failover step failed ({exc}); the supervisor retries it")
+        return
+    if line:
+        print(line)
+
+
 def _outage(args: argparse.Namespace) -> int:
     count = _signal_region(args, signal.SIGSTOP)
     print(f"{args.region} is out: {count} processes frozen")
+    _reconcile_blog(args.port_base)
     print(f"  bring it back: bookstore sandbox restore {args.region}")
     return 0
 
@@ -165,7 +192,26 @@ def _outage(args: argparse.Namespace) -> int:
 def _restore(args: argparse.Namespace) -> int:
     count = _signal_region(args, signal.SIGCONT)
     print(f"{args.region} restored: {count} processes resumed; replication catches up")
+    _reconcile_blog(args.port_base)
     return 0
+
+
+def _blog_replication(port_base: int, pause: bool) -> None:
+    from sandbox.blog import BlogError
+    from sandbox.supervisor import attached_blog
+
+    pair = attached_blog(port_base)
+    if pair is None:
+        return
+    try:
+        if pause:
+            pair.pause_replication()
+        else:
+            pair.resume_replication()
+    except BlogError as exc:
+        print(f"blog: could not {'pause' if pause else 'resume'} replication: {exc}")
+        return
+    print(f"blog: database replication {'paused' if pause else 'resumed'}")
 
 
 def _partition(args: argparse.Namespace) -> int:
@@ -173,6 +219,7 @@ def _partition(args: argparse.Namespace) -> int:
 
     running_state(args.port_base)
     (load_config(args.port_base).state_dir / "partitioned").touch()
+    _blog_replication(args.port_base, pause=True)
     print("replication paused; both regions keep serving (heal: bookstore sandbox heal)")
     return 0
 
@@ -182,6 +229,7 @@ def _heal(args: argparse.Namespace) -> int:
 
     running_state(args.port_base)
     (load_config(args.port_base).state_dir / "partitioned").unlink(missing_ok=True)
+    _blog_replication(args.port_base, pause=False)
     print("replication resumed")
     return 0
 
@@ -201,12 +249,15 @@ def _logs(args: argparse.Namespace) -> int:
     from sandbox.supervisor import load_config, running_state
 
     running_state(args.port_base)
-    directory = load_config(args.port_base).state_dir / "logs"
-    files = sorted(directory.glob("*.log"))
+    config = load_config(args.port_base)
+    directory = config.state_dir / "logs"
+    # The blog's servers log into its own directory (kept with its data).
+    every = sorted(directory.glob("*.log")) + sorted((config.blog_state_dir / "logs").glob("*.log"))
+    files = every
     if args.component:
         files = [f for f in files if f.stem == args.component]
         if not files:
-            names = ", ".join(f.stem for f in sorted(directory.glob("*.log")))
+            names = ", ".join(f.stem for f in every)
             raise CliError(f"no log named {args.component!r}; there are: {names}")
     for path in files:
         lines = path.read_text(errors="replace").splitlines()[-args.lines :]

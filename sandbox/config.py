@@ -34,6 +34,9 @@ FRONT_DOOR_OFFSET = 0
 MOTO_OFFSET = 0
 REDIS_OFFSET = 1
 GATEWAY_OFFSET = 2
+# The blog tier (`sandbox.blog`): the region's MariaDB and its WordPress (PHP's server).
+BLOG_DB_OFFSET = 3
+BLOG_HTTP_OFFSET = 4
 
 
 def repo_root() -> Path:
@@ -55,6 +58,14 @@ class RegionConfig:
     moto_port: int
     redis_port: int
     gateway_port: int
+    # 0 in a config written before the blog joined the sandbox.
+    blog_db_port: int = 0
+    blog_http_port: int = 0
+
+    @property
+    def blog_url(self) -> str:
+        """This region's WordPress, directly (the front door proxies `/blog/` to it)."""
+        return url(self.blog_http_port, "/blog")
 
     @property
     def aws_endpoint(self) -> str:
@@ -128,11 +139,21 @@ class SandboxConfig:
         ports = [self.front_door_port]
         for r in self.regions:
             ports += [r.moto_port, r.redis_port, r.gateway_port]
+            ports += [p for p in (r.blog_db_port, r.blog_http_port) if p]
         return ports
 
     @property
     def state_dir(self) -> Path:
         return state_dir(self.port_base)
+
+    @property
+    def blog_state_dir(self) -> Path:
+        """The blog's databases and WordPress files; kept across `down`/`up` (~2 s restart)."""
+        return self.state_dir / "blog"
+
+    @property
+    def blog_public_url(self) -> str:
+        return url(self.front_door_port, "/blog")
 
     def with_cognito(self, cognito: CognitoConfig) -> SandboxConfig:
         return replace(self, cognito=cognito)
@@ -170,6 +191,8 @@ def build_config(port_base: int = DEFAULT_PORT_BASE, **options: Any) -> SandboxC
             moto_port=port_base + 10 * (i + 1) + MOTO_OFFSET,
             redis_port=port_base + 10 * (i + 1) + REDIS_OFFSET,
             gateway_port=port_base + 10 * (i + 1) + GATEWAY_OFFSET,
+            blog_db_port=port_base + 10 * (i + 1) + BLOG_DB_OFFSET,
+            blog_http_port=port_base + 10 * (i + 1) + BLOG_HTTP_OFFSET,
         )
         for i, (name, role) in enumerate(REGION_ROLES)
     )

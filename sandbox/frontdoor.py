@@ -13,7 +13,12 @@
   other region, but only when that is safe: GET/HEAD, and POST /orders, which carries an
   Idempotency-Key.
 - `/cognito/` forwards to the user pool in the primary's moto and confirms every sign-up at
-  once (the sandbox has no e-mail); `/blog/` is a placeholder until the blog tier lands.
+  once (the sandbox has no e-mail).
+- `/blog/...` goes, path unchanged, to a region's WordPress (`sandbox.blog`): reads to the
+  region whose database is primary first, then the other (retried there on no answer or a
+  502/503/504); writes only to the region whose database is primary, as
+  `BlogPair.upstreams` orders them from the front door's health view. Without a blog (packages
+  missing) it answers 503 with what to install.
 - `/frontdoor/status` reports all of the above as JSON.
 """
 
@@ -32,6 +37,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from sandbox.blog import BlogPair, find_missing, install_hint
 from sandbox.config import HOST, RegionConfig, SandboxConfig, repo_root
 from sandbox.procs import exit_with_parent, install_sigterm_exit
 from sandbox.provision import cognito_client, web_dist
@@ -43,6 +49,10 @@ log = logging.getLogger("sandbox.frontdoor")
 UPSTREAM_TIMEOUT_SECONDS = 5.0
 RETRYABLE_FIRST_TIMEOUT_SECONDS = 1.0
 COGNITO_TIMEOUT_SECONDS = 5.0
+# WordPress on PHP's built-in server renders a page in well under a second, but a busy machine
+# can stretch that; a write is never retried, so it gets the longest time.
+BLOG_TIMEOUT_SECONDS = 30.0
+BLOG_FIRST_TIMEOUT_SECONDS = 8.0
 RETRYABLE_STATUSES = (502, 503, 504)
 HOP_BY_HOP = {
     "connection",
@@ -136,6 +146,7 @@ class FrontDoor:
         self.health = {r.name: RegionHealth(r) for r in config.regions}
         self.lock = threading.Lock()
         self.started_at = time.time()
+        self._blog: BlogPair | None = None
 
     # -- health checks -------------------------------------------------------------------
 
@@ -277,6 +288,76 @@ class FrontDoor:
         response["UserConfirmed"] = True
         return json.dumps(response).encode()
 
+    # -- blog ----------------------------------------------------------------------------
+
+    def blog_pair(self) -> BlogPair | None:
+        """The sandbox's blog once the supervisor reports it running (state.json), else None."""
+        if self._blog is not None:
+            return self._blog
+        try:
+            state = json.loads((self.config.state_dir / "state.json").read_text())
+        except (OSError, ValueError):
+            return None
+        if (state.get("blog") or {}).get("status") != "running":
+            return None
+        try:
+            self._blog = BlogPair.attach(self.config.blog_state_dir)
+        except (OSError, ValueError, KeyError):
+            return None
+        return self._blog
+
+    def proxy_blog(
+        self, method: str, target: str, headers: list[tuple[str, str]], body: bytes
+    ) -> Response:
+        pair = self.blog_pair()
+        if pair is None:
+            return self._no_blog()
+        with self.lock:
+            healthy = {name: state.healthy is not False for name, state in self.health.items()}
+        candidates = pair.upstreams(method, healthy)
+        read = method in ("GET", "HEAD", "OPTIONS")
+        attempts = candidates[:2] if read else candidates[:1]
+        forwarded = [(k, v) for k, v in headers if k.lower() not in HOP_BY_HOP]
+        last: Response = (
+            504,
+            [("content-type", "application/json")],
+            json.dumps({"code": "blog_unavailable", "message": "No region answered"}).encode(),
+        )
+        for number, region in enumerate(attempts):
+            timeout = BLOG_TIMEOUT_SECONDS
+            if number == 0 and len(attempts) > 1:
+                timeout = BLOG_FIRST_TIMEOUT_SECONDS
+            try:
+                status, response_headers, payload = upstream(
+                    region.http_port, method, target, forwarded, body, timeout
+                )
+            except (OSError, http.client.HTTPException) as exc:
+                log.warning("blog %s %s on %s failed: %s", method, target, region.name, exc)
+                continue
+            kept = [(k, v) for k, v in response_headers if k.lower() not in HOP_BY_HOP]
+            if not any(k.lower() == "x-bookstore-region" for k, _v in kept):
+                kept.append(("X-Bookstore-Region", region.name))
+            last = (status, kept, payload)
+            if not read or status not in RETRYABLE_STATUSES:
+                break
+        return last
+
+    @staticmethod
+    def _no_blog() -> Response:
+        missing = find_missing()
+        if missing:
+            why = (
+                "The sandbox runs without the blog: packages are missing. Install them with "
+                f"<code>{install_hint(missing)}</code> and start the sandbox again."
+            )
+        else:
+            why = (
+                "The blog is starting or failed to start: see"
+                " <code>bookstore sandbox status</code>."
+            )
+        page = f"<!doctype html><title>Blog</title><h1>The blog is not running</h1><p>{why}</p>\n"
+        return 503, [("content-type", "text/html; charset=utf-8")], page.encode()
+
     # -- site ----------------------------------------------------------------------------
 
     def web_config(self) -> dict[str, Any]:
@@ -342,7 +423,7 @@ class FrontDoor:
         if path == "/config.json":
             return 200, json_type, json.dumps(self.web_config()).encode()
         if path == "/blog" or path.startswith("/blog/"):
-            return 503, [("content-type", "text/html; charset=utf-8")], BLOG_PAGE
+            return self.proxy_blog(method, target, headers, body)
         if method not in ("GET", "HEAD"):
             return 405, json_type, b'{"message": "Method Not Allowed"}'
         return self.static(path)
@@ -354,8 +435,6 @@ NOT_BUILT_PAGE = b"""<!doctype html><title>Bookstore sandbox</title>
 door serves <code>web/dist</code> as soon as it exists. The API is at
 <a href="/api/books">/api/</a>, the front door's view of the regions at
 <a href="/frontdoor/status">/frontdoor/status</a>.</p>
-"""
-BLOG_PAGE = b"""<!doctype html><title>Blog</title><h1>The blog is not part of the sandbox yet</h1>
 """
 
 

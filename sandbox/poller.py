@@ -16,6 +16,7 @@ import importlib
 import json
 import logging
 import time
+from collections import deque
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -39,6 +40,13 @@ log = logging.getLogger("sandbox.poller")
 Handler = Callable[[dict[str, Any], Any], Any]
 # Lambda polls each shard about four times a second.
 IDLE_SLEEP_SECONDS = 0.25
+# GetRecords page sizes (see ShardReader): start small, double after fast full pages, halve
+# after slow reads, quarter after failed ones.
+INITIAL_PAGE = 100
+MAX_PAGE = 1000
+FAST_READ_SECONDS = 0.2
+SLOW_READ_SECONDS = 0.5
+RECENT_EVENT_IDS = 2000
 
 
 def to_lambda_json(value: Any) -> Any:
@@ -143,14 +151,35 @@ class BatchInvoker:
 
 
 class ShardReader:
-    """Reads the single shard of a moto stream in order, resuming after the last record."""
+    """Reads the single shard of a moto stream in order, resuming after the last record.
 
-    def __init__(self, client: DynamoDBStreamsClient, stream_arn: str, start: str) -> None:
+    A GetRecords answer costs moto milliseconds per record (more on a busy machine), so a
+    large backlog read in one call can outlast the caller's timeout; reading the same large
+    page again would time out again, for ever, and the stream would stall with every later
+    record unread. The page size therefore adapts: it shrinks after a failed or slow read and
+    grows back after fast ones, up to the `limit` the caller asks for.
+
+    moto numbers records `len(records) + start` without a lock, so two concurrent writes can
+    share a sequence number; resuming after it then returns one record again. Records already
+    returned are recognised by their eventID and not returned twice.
+    """
+
+    def __init__(
+        self,
+        client: DynamoDBStreamsClient,
+        stream_arn: str,
+        start: str,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.client = client
         self.stream_arn = stream_arn
         self.start = start
+        self.clock = clock
         self.last_sequence: str | None = None
+        self.page = INITIAL_PAGE
         self._iterator: str | None = None
+        self._recent: deque[str] = deque(maxlen=RECENT_EVENT_IDS)
+        self._recent_set: set[str] = set()
 
     def _new_iterator(self) -> str:
         shards = self.client.describe_stream(StreamArn=self.stream_arn)["StreamDescription"][
@@ -181,18 +210,41 @@ class ShardReader:
 
     def read(self, limit: int) -> list[dict[str, Any]]:
         """The next records (maybe none); raises on transport errors (the caller backs off)."""
+        page = max(1, min(limit, self.page))
+        started = self.clock()
         try:
             if self._iterator is None:
                 self._iterator = self._new_iterator()
-            response = self.client.get_records(ShardIterator=self._iterator, Limit=limit)
+            response = self.client.get_records(ShardIterator=self._iterator, Limit=page)
         except (BotoCoreError, ClientError):
+            # The next read starts again after the last record returned, with a smaller page.
             self._iterator = None
+            self.page = max(1, page // 4)
             raise
+        elapsed = self.clock() - started
         self._iterator = response.get("NextShardIterator")
         records: list[dict[str, Any]] = list(response.get("Records", []))  # type: ignore[arg-type]
         if records:
             self.last_sequence = str(records[-1]["dynamodb"]["SequenceNumber"])
-        return records
+        if elapsed > SLOW_READ_SECONDS and len(records) > 1:
+            self.page = max(1, page // 2)
+        elif len(records) >= page and elapsed < FAST_READ_SECONDS:
+            self.page = min(MAX_PAGE, page * 2)
+        return self._unseen(records)
+
+    def _unseen(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        fresh = []
+        for record in records:
+            event_id = str(record.get("eventID") or "")
+            if event_id:
+                if event_id in self._recent_set:
+                    continue
+                if len(self._recent) == self._recent.maxlen:
+                    self._recent_set.discard(self._recent[0])
+                self._recent.append(event_id)
+                self._recent_set.add(event_id)
+            fresh.append(record)
+        return fresh
 
 
 def run(config: SandboxConfig, region_name: str, handler: Handler) -> None:

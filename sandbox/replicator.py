@@ -94,10 +94,13 @@ class Version:
     keys: dict[str, Any]
     image: Image
     print: str
+    # Order in which the replicator read the records of one region's stream. moto can give
+    # two concurrent writes the same sequence number; the stream's order still holds.
+    observed: int = 0
 
     def newer_than(self, other: Version) -> bool:
         if self.region == other.region:
-            return self.sequence > other.sequence
+            return (self.observed, self.sequence) > (other.observed, other.sequence)
         return (self.time, self.region) > (other.time, other.region)
 
 
@@ -105,6 +108,10 @@ class Version:
 class PendingEcho:
     print: str
     written_at: float
+    # The write timed out or failed: it may have landed or not. A retry of the same image
+    # reuses this expectation instead of adding a second one that no record would ever
+    # match (and that would later swallow a genuine write of the same image, a delete say).
+    uncertain: bool = False
 
 
 @dataclass
@@ -151,6 +158,7 @@ class TableReplicator:
         self.winners: dict[str, Version] = {}
         self.pending: dict[tuple[str, str], list[PendingEcho]] = {}
         self.queues: dict[str, deque[Version]] = {r: deque() for r in self.regions}
+        self.observed = 0
 
     def observe(self, region: str, record: dict[str, Any]) -> None:
         """Handle one stream record from `region`."""
@@ -158,6 +166,7 @@ class TableReplicator:
         created = data["ApproximateCreationDateTime"]
         created_at = created.timestamp() if hasattr(created, "timestamp") else float(created)
         image = data.get("NewImage") if record["eventName"] != "REMOVE" else None
+        self.observed += 1
         version = Version(
             region=region,
             sequence=int(data["SequenceNumber"]),
@@ -165,6 +174,7 @@ class TableReplicator:
             keys=data["Keys"],
             image=image,
             print=fingerprint(image),
+            observed=self.observed,
         )
         key = fingerprint(data["Keys"])
         winner = self.winners.get(key)
@@ -173,6 +183,12 @@ class TableReplicator:
             self.stats.echoes += 1
             if winner is not None and winner.print != version.print:
                 self._enqueue(region, winner, repair=True)
+            return
+        if winner is not None and winner.print == version.print:
+            # The image every region has or is about to get (a write that changed nothing,
+            # or a second record of one replicated write): nothing to send anywhere.
+            if version.newer_than(winner):
+                self.winners[key] = version
             return
         if winner is None or version.newer_than(winner):
             self.winners[key] = version
@@ -216,9 +232,13 @@ class TableReplicator:
                 continue
             # Expected before the call: a write that timed out may still land later (a frozen
             # region runs it when it resumes), and its record must not pass for a new write.
-            echo = PendingEcho(version.print, time.time())
             expected = self.pending.setdefault((region, key), [])
-            expected.append(echo)
+            if expected and expected[-1].uncertain and expected[-1].print == version.print:
+                echo = expected[-1]  # retrying the write that failed: one record expected
+                echo.written_at = time.time()
+            else:
+                echo = PendingEcho(version.print, time.time())
+                expected.append(echo)
             try:
                 if version.image is None:
                     old = client.delete_item(
@@ -226,13 +246,15 @@ class TableReplicator:
                     )
                     if not old.get("Attributes"):
                         # Deleting a missing item writes no stream record: expect none.
-                        expected.remove(echo)
+                        expected[:] = [e for e in expected if e is not echo]
                 else:
                     # moto writes a stream record for every put, even an unchanged one.
                     client.put_item(TableName=self.name, Item=version.image)
             except (BotoCoreError, ClientError) as exc:
+                echo.uncertain = True
                 log.warning("write to %s/%s failed (%s); will retry", region, self.name, exc)
                 return False
+            echo.uncertain = False
             queue.popleft()
             self.stats.applied += 1
             self.stats.lag_ms.append(max(0.0, (time.time() - version.time) * 1000))

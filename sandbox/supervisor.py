@@ -4,6 +4,12 @@
 (the supervisor's pid and each child's pid/process group; `phase` becomes `running` once
 everything answers), `logs/`, and the control file `partitioned`. The supervisor removes all
 but the logs when it stops.
+
+The blog tier (`sandbox.blog`, WordPress over a replicated MariaDB pair) lives in
+`.sandbox/<port-base>/blog/` and is kept across restarts. Its process groups are registered
+as children of their region in `state.json`, so `outage`/`restore`/`down` and the stale
+clean-up reach them like any other child. Failover follows the regions' process state: see
+`reconcile_blog`.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -23,10 +30,15 @@ from typing import Any, TextIO
 from botocore.exceptions import BotoCoreError, ClientError
 
 from sandbox import procs
+from sandbox.blog import BlogError, BlogPair, BlogRegion, find_missing, install_hint
 from sandbox.config import SandboxConfig, state_dir, url, write_json_atomic
 from sandbox.provision import provision
 
 STARTUP_TIMEOUT_SECONDS = 90.0
+# The blog's first start installs WordPress and seeds it (~15 s alone, more on a busy machine).
+BLOG_STARTUP_TIMEOUT_SECONDS = 150.0
+# How often the supervisor checks whether the blog's database roles follow the regions' state.
+BLOG_WATCH_INTERVAL_SECONDS = 2.0
 
 
 class SandboxError(Exception):
@@ -83,6 +95,83 @@ def load_config(port_base: int) -> SandboxConfig:
     return SandboxConfig.load(state_dir(port_base) / "config.json")
 
 
+# -- the blog tier -------------------------------------------------------------------------
+
+
+def blog_pair(config: SandboxConfig) -> BlogPair:
+    """The sandbox's blog: WordPress in each region over MariaDB, the primary region's
+    database the initial primary, the front door's `/blog` its public URL."""
+    return BlogPair(
+        config.blog_state_dir,
+        [BlogRegion(r.name, r.blog_db_port, r.blog_http_port) for r in config.regions],
+        public_url=config.blog_public_url,
+    )
+
+
+def attached_blog(port_base: int) -> BlogPair | None:
+    """The running sandbox's blog, or None when it runs without one (or it is not up yet)."""
+    state = read_state(port_base) or {}
+    if (state.get("blog") or {}).get("status") != "running":
+        return None
+    try:
+        return BlogPair.attach(state_dir(port_base) / "blog")
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def blog_region_up(pair: BlogPair, region: str) -> bool:
+    """The region's blog processes run and none is frozen (an outage freezes them all)."""
+    groups = pair.process_groups(region)
+    return bool(groups) and all(procs.process_state(pid) not in ("T", "t") for pid in groups)
+
+
+def reconcile_blog(pair: BlogPair) -> dict[str, Any] | None:
+    """Make the database roles follow the regions, as an Aurora global failover would:
+    promote the replica when the primary's region is out (frozen or dead) and the replica's
+    is up; rejoin a former primary as a replica of the new one once its region is back
+    (posts only it had are written again on the new primary; none is lost). Returns what was
+    done, or None. `outage`/`restore` call it at once; the supervisor every few seconds."""
+    view = {region.name: blog_region_up(pair, region.name) for region in pair.regions}
+    return pair.reconcile(view)
+
+
+def blog_summary(config: SandboxConfig, info: dict[str, Any]) -> str:
+    """One line for `up`: where the blog is, or why it is not running and what to install."""
+    if info.get("status") == "running":
+        return f"blog: {config.blog_public_url}/ (admin password: bookstore sandbox status)"
+    if info.get("installHint"):
+        return f"blog: not running, packages missing; install them: {info['installHint']}"
+    return f"blog: not running ({info.get('reason') or info.get('status')})"
+
+
+def describe_blog_action(done: dict[str, Any] | None) -> str | None:
+    """One line about what `reconcile_blog` did, for the terminal."""
+    if not done:
+        return None
+    if "promoted" in done:
+        report = done["promoted"]
+        if report.get("action") == "none":
+            return None
+        how = "" if report.get("action") == "promoted" else f", {report.get('action')}"
+        return (
+            f"blog: {report['region']}'s database promoted to primary (the Aurora global"
+            f" failover{how}); its WordPress takes writes"
+        )
+    report = done.get("rejoined") or {}
+    action = report.get("action")
+    if action in (None, "none"):
+        return None
+    line = f"blog: {report['region']} rejoined as a replica of {report['primary']} ({action})"
+    recovered = report.get("recoveredPosts") or []
+    updated = report.get("updatedPosts") or []
+    if recovered or updated:
+        line += (
+            f"; {len(recovered)} post(s) only it had written again on {report['primary']},"
+            f" {len(updated)} updated; snapshot {report.get('snapshot')}"
+        )
+    return line
+
+
 def clean_stale(port_base: int) -> None:
     """Remove what a supervisor that died without cleaning up left behind."""
     state = read_state(port_base)
@@ -122,14 +211,27 @@ class Child:
 
 
 class Supervisor:
-    def __init__(self, config: SandboxConfig) -> None:
+    def __init__(
+        self, config: SandboxConfig, out: TextIO | None = None, verbose: bool = True
+    ) -> None:
         self.config = config
         self.children: list[Child] = []
         self.phase = "starting"
+        self.progress = ""
         self.logs = config.state_dir / "logs"
         self.redis = find_redis()
         self.config_path = config.state_dir / "config.json"
+        self.out = out if out is not None else sys.stdout
+        # Progress lines on `out` while starting; otherwise only in the state, where
+        # `up --detach` shows them (a script reading `up`'s output expects "is up" first).
+        self.verbose = verbose
         self._reported_exits: set[str] = set()
+        self.blog: BlogPair | None = None
+        self.blog_info: dict[str, Any] = {"status": "starting"}
+        self._blog_thread: threading.Thread | None = None
+        self._blog_error: BaseException | None = None
+        self._blog_watch_stop = threading.Event()
+        self._blog_watcher: threading.Thread | None = None
 
     def _spawn(
         self,
@@ -146,17 +248,29 @@ class Supervisor:
         return child
 
     def write_state(self) -> None:
-        state = {
+        state: dict[str, Any] = {
             "supervisorPid": os.getpid(),
             "portBase": self.config.port_base,
             "phase": self.phase,
             "frontDoor": self.config.front_door_url,
             "redis": {"path": self.redis.path, "source": self.redis.source},
+            "progress": self.progress,
             "children": {
                 c.name: {"pid": c.process.pid, "region": c.region, "port": c.port}
                 for c in self.children
             },
+            "blog": self.blog_info,
         }
+        # The blog's servers are the pair's children, not ours; registered by process group
+        # under their region so that outage/restore/down/clean_stale treat them alike.
+        blog_children = self.blog_info.get("processGroups") or {}
+        for region, groups in blog_children.items():
+            for number, pgid in enumerate(groups):
+                state["children"][f"blog-{region}-{number}"] = {
+                    "pid": pgid,
+                    "region": region,
+                    "port": None,
+                }
         write_json_atomic(self.config.state_dir / "state.json", state)
 
     def _wait_port(self, child: Child, port: int) -> None:
@@ -169,6 +283,117 @@ class Supervisor:
 
         procs.wait_until(ready, STARTUP_TIMEOUT_SECONDS, f"{child.name} on port {port}")
 
+    def say(self, text: str) -> None:
+        """A progress line for the terminal (or supervisor.log), also shown by `up --detach`."""
+        self.progress = text
+        if self.verbose:
+            _say(self.out, text + "\n")
+        self.write_state()
+
+    # -- the blog ---------------------------------------------------------------------------
+
+    def blog_summary(self) -> str:
+        return blog_summary(self.config, self.blog_info)
+
+    def start_blog(self) -> None:
+        """Start the blog in a thread (it boots alongside the rest), or say why not."""
+        missing = find_missing()
+        if missing:
+            hint = install_hint(missing)
+            self.blog_info = {
+                "status": "disabled",
+                "reason": "packages missing",
+                "missing": missing,
+                "installHint": hint,
+            }
+            self.say(f"blog: disabled, packages missing; to enable it: {hint}")
+            return
+        self.blog = blog_pair(self.config)
+        first = not (self.config.blog_state_dir / "pair.json").exists()
+        self.blog_info = {"status": "starting", "stateDir": str(self.config.blog_state_dir)}
+        self.say(
+            "blog: starting MariaDB + WordPress in both regions"
+            + (" (first start: installing and seeding, ~15 s)" if first else "")
+        )
+        self._blog_thread = threading.Thread(
+            target=self._run_blog_start, name="blog-start", daemon=True
+        )
+        self._blog_thread.start()
+
+    def _run_blog_start(self) -> None:
+        assert self.blog is not None
+        try:
+            self.blog.start()
+        except BaseException as exc:  # reported by finish_blog in the main thread
+            self._blog_error = exc
+
+    def finish_blog(self) -> None:
+        """Wait for the blog's start; on failure go on without it and say why."""
+        thread, pair = self._blog_thread, self.blog
+        if thread is None or pair is None:
+            return
+        started = time.monotonic()
+        next_note = started + 5
+        while thread.is_alive():
+            thread.join(timeout=0.5)
+            waited = time.monotonic() - started
+            if thread.is_alive() and time.monotonic() >= next_note:
+                next_note += 5
+                self.say(f"blog: still starting ({waited:.0f} s; logs {pair.logs})")
+            if waited > BLOG_STARTUP_TIMEOUT_SECONDS:
+                self._blog_error = TimeoutError("the blog did not start in time")
+                break
+        self._blog_thread = None
+        if self._blog_error is not None:
+            error = self._blog_error
+            if isinstance(error, KeyboardInterrupt):
+                raise error
+            self.blog_info = {"status": "failed", "reason": str(error), "logs": str(pair.logs)}
+            self.say(f"blog: failed to start, going on without it: {error} (logs: {pair.logs})")
+            with contextlib.suppress(BlogError, OSError):
+                pair.stop()
+            self.blog = None
+            return
+        self.blog_info = {
+            "status": "running",
+            "stateDir": str(self.config.blog_state_dir),
+            "processGroups": {r.name: pair.process_groups(r.name) for r in pair.regions},
+        }
+        self.say(f"blog: up at {self.config.blog_public_url}/ (database primary {pair.primary()})")
+        self._blog_watcher = threading.Thread(
+            target=self._watch_blog, args=(pair,), name="blog-watch", daemon=True
+        )
+        self._blog_watcher.start()
+
+    def _watch_blog(self, pair: BlogPair) -> None:
+        """The safety net behind `outage`/`restore` (which reconcile at once): a region frozen
+        or killed by hand, or a rejoin that failed, is handled within a few seconds."""
+        while not self._blog_watch_stop.wait(BLOG_WATCH_INTERVAL_SECONDS):
+            try:
+                line = describe_blog_action(reconcile_blog(pair))
+            except Exception as exc:  # keep watching; the next round retries
+                line = f"blog: failover check failed, retrying: {exc}"
+            if line:
+                _say(self.out, f"\n{line}\n")
+
+    def stop_blog(self) -> None:
+        self._blog_watch_stop.set()
+        if self._blog_watcher is not None:
+            # A rejoin in progress finishes first (seconds); stopping mid-way helps nobody.
+            self._blog_watcher.join(timeout=60)
+        if self._blog_thread is not None:
+            self._blog_thread.join(timeout=BLOG_STARTUP_TIMEOUT_SECONDS)
+        if self.blog is not None:
+            try:
+                self.blog.stop()
+            except (BlogError, OSError) as exc:
+                _say(self.out, f"blog: stop failed: {exc}\n")
+                for region in self.blog.regions:
+                    for pgid in self.blog.process_groups(region.name):
+                        procs.stop_group(pgid, timeout=2)
+
+    # -- start -------------------------------------------------------------------------------
+
     def start(self) -> None:
         config = self.config
         config.state_dir.mkdir(parents=True, exist_ok=True)
@@ -178,6 +403,7 @@ class Supervisor:
         config = replace(config, redis_server=self.redis.path, redis_source=self.redis.source)
         config.save()
         self.write_state()
+        self.start_blog()
         started = []
         for region in config.regions:
             moto = self._spawn(
@@ -258,7 +484,9 @@ class Supervisor:
             STARTUP_TIMEOUT_SECONDS,
             "healthy regions",
         )
+        self.finish_blog()
         self.phase = "running"
+        self.progress = ""
         self.write_state()
 
     def _alive(self, child: Child) -> bool:
@@ -275,10 +503,12 @@ class Supervisor:
                 _say(out, f"\n{child.name} exited with status {code}; see {log}\n")
 
     def stop(self) -> None:
-        """Stop every child (frozen ones too) and remove the state; logs stay."""
+        """Stop every child (frozen ones too) and the blog, and remove the state; logs and the
+        blog's data stay."""
         for child in reversed(self.children):
             procs.signal_group(child.process.pid, signal.SIGCONT)
             procs.signal_group(child.process.pid, signal.SIGTERM)
+        self.stop_blog()
         deadline = time.monotonic() + 5
         for child in reversed(self.children):
             with contextlib.suppress(subprocess.TimeoutExpired):
@@ -320,7 +550,7 @@ def run_foreground(config: SandboxConfig, live: bool, out: TextIO = sys.stdout) 
 
     signal.signal(signal.SIGTERM, terminate)
     signal.signal(signal.SIGHUP, terminate)
-    supervisor = Supervisor(config)
+    supervisor = Supervisor(config, out, verbose=live)
     try:
         try:
             supervisor.start()
@@ -328,6 +558,7 @@ def run_foreground(config: SandboxConfig, live: bool, out: TextIO = sys.stdout) 
             # One line for the user; the children's logs say more.
             raise SandboxError(f"sandbox failed to start: {exc} (logs: {supervisor.logs})") from exc
         _say(out, f"bookstore sandbox is up: {supervisor.config.front_door_url}\n")
+        _say(out, f"  {supervisor.blog_summary()}\n")
         _say(out, "  Ctrl-C stops it; `bookstore sandbox status` shows where everything runs\n")
         while True:
             supervisor.check_children(out)
@@ -364,27 +595,30 @@ def start_detached(config: SandboxConfig, argv: list[str]) -> int:
     log_path = config.state_dir / "supervisor.log"
     env = procs.child_env({"BOOKSTORE_SANDBOX_DETACHED": "1"})
     process = procs.spawn(procs.bookstore_command("sandbox", "up", *argv), log_path, env)
-    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS + 30
+    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS + BLOG_STARTUP_TIMEOUT_SECONDS + 30
+    shown = ""
     while time.monotonic() < deadline:
         code = process.poll()
         if code is not None:
             tail = log_path.read_text(errors="replace").strip().splitlines()[-1:] or ["(no output)"]
             raise SandboxError(f"the sandbox did not start: {tail[0]}")
         state = read_state(config.port_base)
-        if (
-            state is not None
-            and state.get("phase") == "running"
-            and state["supervisorPid"] == process.pid
-        ):
-            print(f"bookstore sandbox is up: {config.front_door_url}")
-            print(f"  stop it: bookstore sandbox down --port-base {config.port_base}")
-            return 0
+        if state is not None and state["supervisorPid"] == process.pid:
+            progress = str(state.get("progress") or "")
+            if progress and progress != shown:
+                shown = progress
+                print(f"  {progress}", flush=True)
+            if state.get("phase") == "running":
+                print(f"bookstore sandbox is up: {config.front_door_url}")
+                print(f"  {blog_summary(config, state.get('blog') or {})}")
+                print(f"  stop it: bookstore sandbox down --port-base {config.port_base}")
+                return 0
         time.sleep(0.2)
     procs.stop_group(process.pid)
     raise SandboxError("the sandbox did not become healthy in time; see " + str(log_path))
 
 
-def stop_detached(port_base: int, timeout: float = 20.0) -> None:
+def stop_detached(port_base: int, timeout: float = 45.0) -> None:
     state = read_state(port_base)
     if state is None:
         raise SandboxError(f"no sandbox is running on port base {port_base}")
