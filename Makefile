@@ -14,13 +14,14 @@ NODE_MODULES := web/node_modules/.package-lock.json
 WEB_DIST := web/dist/index.html
 E2E_PORT_BASE ?= 9600
 
-.PHONY: help up venv system-deps lint test test-python test-web test-e2e test-unit openapi build web clean
+.PHONY: bench help up venv system-deps lint test test-python test-web test-e2e test-unit openapi build web clean
 
 help:
 	@echo "make test         lint and run every test suite (creates .venv on first use)"
 	@echo "make system-deps  install the Debian packages the browser and sandbox tests need"
 	@echo "make up           start the local two-region sandbox (Ctrl-C stops it)"
 	@echo "make web          build the web app into web/dist (when sources changed)"
+	@echo "make bench        measure cold starts, latencies, replication, RTO: bench/RESULTS.md"
 	@echo "make openapi      regenerate docs/openapi.json from the API resolver"
 	@echo "make build        build the Lambda artifacts into build/lambda"
 	@echo "make clean        remove build outputs and the virtual environment"
@@ -87,6 +88,10 @@ web: $(WEB_DIST)
 
 build: $(STAMP)
 	$(VENV)/bin/bookstore build
+
+# The measured performance (several minutes; starts its own sandbox): bench/RESULTS.md.
+bench: $(STAMP)
+	$(PY) -m bench
 
 openapi: $(STAMP)
 	$(VENV)/bin/bookstore openapi --output docs/openapi.json

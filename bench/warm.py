@@ -42,7 +42,7 @@ def run(iterations: int, budget_seconds: float) -> Section:
 
     from bookstore import services
     from bookstore.catalog import load_catalog, seed_books
-    from bookstore.data import clients
+    from bookstore.data import cache
     from bookstore.settings import get_settings, table_env_var
     from bookstore.tables import TABLES
 
@@ -57,12 +57,12 @@ def run(iterations: int, budget_seconds: float) -> Section:
         **{table_env_var(t): t.physical_name(PREFIX) for t in TABLES},
     }
     book = str(load_catalog()[0]["id"])
-    original_redis = clients.redis_client
+    original_redis = cache.redis_client
     fake = fakeredis.FakeRedis(server=fakeredis.FakeServer(), decode_responses=True)
     with patched_env(env, drop=("AWS_ENDPOINT_URL",)), mock_aws():
         get_settings.cache_clear()
         services.reset()
-        clients.redis_client = lambda: fake  # type: ignore[assignment]
+        cache.redis_client = lambda: fake  # type: ignore[assignment]
         try:
             dynamodb = boto3.client("dynamodb", region_name=REGION)
             for table in TABLES:
@@ -126,7 +126,7 @@ def run(iterations: int, budget_seconds: float) -> Section:
                     if status not in ok:
                         raise RuntimeError(f"{name} answered {status}")
         finally:
-            clients.redis_client = original_redis
+            cache.redis_client = original_redis
             services.reset()
             get_settings.cache_clear()
     baseline = summary_ms(times["baseline: boto3 GetItem"])

@@ -3,6 +3,7 @@ leaderboard, reporting failed records one by one (ReportBatchItemFailures)."""
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -17,10 +18,20 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from bookstore import services
-from bookstore.leaderboard import tally_from_item
+from bookstore.data import cache
+from bookstore.leaderboard import Leaderboard, tally_from_item
+from bookstore.settings import get_settings
 
 logger = Logger(service="bookstore")
+
+
+@lru_cache(maxsize=1)
+def leaderboard() -> Leaderboard:
+    # Built here rather than through `bookstore.services`, which would import the API's
+    # models and boto3: the stream function needs Redis alone.
+    return Leaderboard(cache.redis_client(), get_settings().leaderboard_key)
+
+
 # A batch in which every record failed is reported like any other (all ids listed) instead of
 # raised, so the event source mapping retries from the first failure either way and the
 # sandbox poller sees one response shape.
@@ -39,7 +50,7 @@ def record_handler(record: DynamoDBRecord) -> None:
     if record.event_name not in counted_events or record.dynamodb is None:
         return
     tally = tally_from_item(record.dynamodb.new_image)
-    if services.leaderboard().count(tally):
+    if leaderboard().count(tally):
         logger.debug("counted order", order_id=tally.order_id)
 
 

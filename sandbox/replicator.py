@@ -186,9 +186,8 @@ class TableReplicator:
             return
         if winner is not None and winner.print == version.print:
             # The image every region has or is about to get (a write that changed nothing,
-            # or a second record of one replicated write): nothing to send anywhere.
-            if version.newer_than(winner):
-                self.winners[key] = version
+            # or a second record of one replicated write): nothing to send anywhere. The
+            # winner stays, so that its queued writes are not taken for superseded ones.
             return
         if winner is None or version.newer_than(winner):
             self.winners[key] = version

@@ -11,7 +11,7 @@ from moto import mock_aws
 
 from bookstore import services
 from bookstore.catalog import seed_books
-from bookstore.data import clients
+from bookstore.data import cache
 from bookstore.settings import table_env_var
 from bookstore.tables import TABLES
 from tests.lambda_harness import PREFIX, REGION, Api
@@ -42,8 +42,8 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def fake_redis(monkeypatch: pytest.MonkeyPatch) -> fakeredis.FakeRedis:
     server = fakeredis.FakeServer()
     client = fakeredis.FakeRedis(server=server, decode_responses=True)
-    clients.redis_client.cache_clear()
-    monkeypatch.setattr(clients, "redis_client", lambda: client)
+    cache.redis_client.cache_clear()
+    monkeypatch.setattr(cache, "redis_client", lambda: client)
     client.server = server  # type: ignore[attr-defined]  # so tests can take Redis down
     return client
 

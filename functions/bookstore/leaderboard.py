@@ -20,8 +20,10 @@ from typing import Any, cast
 
 import redis
 
-from bookstore.data.orders import ORDER
 from bookstore.identifiers import is_book_id
+from bookstore.tables import ORDERS
+
+ORDER = ORDERS.key_names()[-1]
 
 TOP = 20
 

@@ -8,7 +8,7 @@ from functools import lru_cache
 from bookstore.cart import CartService
 from bookstore.catalog import Catalog
 from bookstore.checkout import CheckoutService, OrderHistory
-from bookstore.data import clients
+from bookstore.data import cache, clients
 from bookstore.data.books import BooksRepository
 from bookstore.data.carts import CartRepository
 from bookstore.data.orders import OrdersRepository
@@ -59,7 +59,7 @@ def order_history() -> OrderHistory:
 
 @lru_cache(maxsize=1)
 def leaderboard() -> Leaderboard:
-    return Leaderboard(clients.redis_client(), get_settings().leaderboard_key)
+    return Leaderboard(cache.redis_client(), get_settings().leaderboard_key)
 
 
 @lru_cache(maxsize=1)
@@ -83,7 +83,7 @@ def reset() -> None:
         get_settings,
         clients.dynamodb,
         clients.health_dynamodb,
-        clients.redis_client,
+        cache.redis_client,
     ):
         # A test may have replaced a factory with a plain function.
         clear = getattr(factory, "cache_clear", None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -10,7 +11,6 @@ import fakeredis
 import pytest
 from boto3.dynamodb.types import TypeSerializer
 
-from bookstore import services
 from bookstore.leaderboard import Leaderboard, tally_from_item
 from tests.lambda_harness import LambdaContext
 
@@ -64,8 +64,12 @@ def record(
 
 
 @pytest.fixture
-def board(aws_env: None, fake_redis: fakeredis.FakeRedis) -> Leaderboard:
-    return services.leaderboard()
+def board(aws_env: None, fake_redis: fakeredis.FakeRedis) -> Iterator[Leaderboard]:
+    import stream
+
+    stream.leaderboard.cache_clear()  # the handler's own client, built once per process
+    yield stream.leaderboard()
+    stream.leaderboard.cache_clear()
 
 
 def run(records: list[dict[str, Any]]) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""boto3 and Redis clients built once per process from the settings."""
+"""boto3 clients built once per process from the settings."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import boto3
-import redis
 from botocore.config import Config
 
 from bookstore.settings import Settings, get_settings
@@ -45,15 +44,3 @@ def health_dynamodb() -> DynamoDBServiceResource:
 
 def table(physical_name: str) -> Table:
     return dynamodb().Table(physical_name)
-
-
-@lru_cache(maxsize=1)
-def redis_client() -> redis.Redis:
-    settings = get_settings()
-    return redis.Redis.from_url(
-        settings.redis_url,
-        socket_timeout=settings.redis_timeout_seconds,
-        socket_connect_timeout=settings.redis_timeout_seconds,
-        decode_responses=True,
-        health_check_interval=30,
-    )

@@ -12,7 +12,6 @@ from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.middlewares.openapi_validation import (
     OpenAPIRequestValidationMiddleware,
 )
-from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 
 from bookstore import services
 from bookstore.errors import PayloadTooLarge, UnsupportedMediaType
@@ -85,6 +84,10 @@ def resolver() -> APIGatewayHttpResolver:
 
 def openapi_json() -> str:
     """The OpenAPI document of the routes, as `make openapi` commits it."""
+    # Imported here: the OpenAPI models cost half a second of cold start, and only
+    # `make openapi` needs them.
+    from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+
     return build_resolver("*").get_openapi_json_schema(
         title=TITLE,
         version="1.0.0",

@@ -6,7 +6,7 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from bookstore import services
-from bookstore.data import clients
+from bookstore.data import cache
 from bookstore.health import check_health
 from bookstore.http.docs import returns
 from bookstore.models import HealthReport
@@ -24,7 +24,7 @@ router = Router()
     },
 )
 def health() -> Response[str]:
-    result = check_health(get_settings().region, services.health_books(), clients.redis_client())
+    result = check_health(get_settings().region, services.health_books(), cache.redis_client())
     return Response(
         status_code=result.status_code,
         content_type=content_types.APPLICATION_JSON,
