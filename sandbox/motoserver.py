@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import threading
 from typing import Any
 
 from moto.dynamodbstreams.models import DynamoDBStreamsBackend, ShardIterator
@@ -30,12 +31,35 @@ def forget_used_shard_iterators() -> None:
     DynamoDBStreamsBackend.get_records = get_records_once  # type: ignore[method-assign]
 
 
+def serialize_requests() -> None:
+    """moto serves requests on many threads but updates a DynamoDB item and appends its stream
+    record without a lock, so two concurrent writes can get one sequence number or land in the
+    stream in another order than in the table; replication built on that stream then cannot
+    converge. One lock around each request makes every region's store linearizable, as
+    DynamoDB is per item; moto is bound by the GIL anyway, so little throughput is lost."""
+    import moto.server
+
+    lock = threading.Lock()
+    namespace = vars(moto.server)
+    run_simple = namespace["run_simple"]
+
+    def run_locked(hostname: str, port: int, application: Any, *args: Any, **kwargs: Any) -> None:
+        def locked(environ: Any, start_response: Any) -> list[bytes]:
+            with lock:
+                return list(application(environ, start_response))
+
+        run_simple(hostname, port, locked, *args, **kwargs)
+
+    namespace["run_simple"] = run_locked
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="a moto server for one sandbox region")
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args(argv)
     exit_with_parent()
     forget_used_shard_iterators()
+    serialize_requests()
     moto_main(["-H", HOST, "-p", str(args.port)])
 
 
