@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.conditions import Key
 
+from bookstore.data.paging import all_items
 from bookstore.tables import BOOKS, FENCE_ITEM_PREFIX
 
 if TYPE_CHECKING:
@@ -92,13 +93,7 @@ class BooksRepository:
             names = list(attributes)
             kwargs["ProjectionExpression"] = ", ".join(f"#a{i}" for i in range(len(names)))
             kwargs["ExpressionAttributeNames"] = {f"#a{i}": n for i, n in enumerate(names)}
-        while True:
-            response = self._table.scan(**kwargs)
-            yield from (item for item in response.get("Items", []) if is_book_item(item))
-            last = response.get("LastEvaluatedKey")
-            if not last:
-                return
-            kwargs["ExclusiveStartKey"] = last
+        return (item for item in all_items(self._table.scan, **kwargs) if is_book_item(item))
 
     def put_many(self, items: Iterable[Item]) -> int:
         """Writes items in batches; boto3's batch writer resends unprocessed items."""

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.conditions import Key
 
+from bookstore.data.paging import all_items
 from bookstore.tables import CART
 
 if TYPE_CHECKING:
@@ -28,18 +29,13 @@ class CartRepository:
 
     def lines(self, customer_id: str) -> list[Item]:
         # Strongly consistent: checkout must see the cart as the customer last wrote it here.
-        items: list[Item] = []
-        kwargs: dict[str, Any] = {
-            "KeyConditionExpression": Key(CUSTOMER).eq(customer_id),
-            "ConsistentRead": True,
-        }
-        while True:
-            response = self._table.query(**kwargs)
-            items.extend(response.get("Items", []))
-            last = response.get("LastEvaluatedKey")
-            if not last:
-                return items
-            kwargs["ExclusiveStartKey"] = last
+        return list(
+            all_items(
+                self._table.query,
+                KeyConditionExpression=Key(CUSTOMER).eq(customer_id),
+                ConsistentRead=True,
+            )
+        )
 
     def put_line(
         self,

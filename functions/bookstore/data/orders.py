@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.conditions import Key
 
+from bookstore.data.paging import all_items
 from bookstore.tables import ORDERS
 
 if TYPE_CHECKING:
@@ -33,18 +34,13 @@ class OrdersRepository:
         return response.get("Item")
 
     def for_customer(self, customer_id: str) -> list[Item]:
-        items: list[Item] = []
-        kwargs: dict[str, Any] = {
-            "KeyConditionExpression": Key(CUSTOMER).eq(customer_id),
-            "ConsistentRead": True,
-        }
-        while True:
-            response = self._table.query(**kwargs)
-            items.extend(response.get("Items", []))
-            last = response.get("LastEvaluatedKey")
-            if not last:
-                return items
-            kwargs["ExclusiveStartKey"] = last
+        return list(
+            all_items(
+                self._table.query,
+                KeyConditionExpression=Key(CUSTOMER).eq(customer_id),
+                ConsistentRead=True,
+            )
+        )
 
     def put_request(self, order: Item) -> dict[str, Any]:
         """A transaction step that writes `order` only if no order has its key yet."""
@@ -62,11 +58,4 @@ class OrdersRepository:
         self._table.meta.client.transact_write_items(TransactItems=steps)  # type: ignore[arg-type]
 
     def scan_all(self) -> Iterator[Item]:
-        kwargs: dict[str, Any] = {"ConsistentRead": True}
-        while True:
-            response = self._table.scan(**kwargs)
-            yield from response.get("Items", [])
-            last = response.get("LastEvaluatedKey")
-            if not last:
-                return
-            kwargs["ExclusiveStartKey"] = last
+        return all_items(self._table.scan, ConsistentRead=True)
