@@ -19,6 +19,11 @@ GLOBAL_REGION = "us-east-1"
 ROLES: tuple[Role, ...] = ("primary", "secondary", "global")
 ROUTING_MODES: tuple[RoutingMode, ...] = ("latency", "failover")
 DB_ENDPOINTS = ("reader", "writer")
+LOG_RETENTION_DAYS: tuple[int, ...] = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
+    2922, 3288, 3653,
+)  # fmt: skip
+"""The retention periods CloudWatch Logs accepts (0, "never expire", is refused on purpose)."""
 
 NAMESPACE = "bookstore"
 
@@ -134,6 +139,16 @@ def _int(config: pulumi.Config, key: str, minimum: int = 0) -> int:
     return value
 
 
+def _retention(config: pulumi.Config) -> int:
+    days = _int(config, "logRetentionDays", minimum=1)
+    if days not in LOG_RETENTION_DAYS:
+        raise ConfigError(
+            f"config {NAMESPACE}:logRetentionDays must be one of the periods CloudWatch Logs "
+            f"accepts ({', '.join(map(str, LOG_RETENTION_DAYS))}), got {days}"
+        )
+    return days
+
+
 def _bool(config: pulumi.Config, key: str) -> bool:
     raw = _text(config, key).lower()
     if raw not in ("true", "false"):
@@ -202,7 +217,7 @@ def load_settings(
         lambda_memory_mb=_int(config, "lambdaMemoryMb", minimum=128),
         api_throttle_rate_limit=float(_int(config, "apiThrottleRateLimit", minimum=1)),
         api_throttle_burst_limit=_int(config, "apiThrottleBurstLimit", minimum=1),
-        log_retention_days=_int(config, "logRetentionDays", minimum=1),
+        log_retention_days=_retention(config),
         redis_node_type=_text(config, "redisNodeType"),
         redis_nodes=_int(config, "redisNodes", minimum=1),
         aurora_engine_version=_text(config, "auroraEngineVersion"),

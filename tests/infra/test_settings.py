@@ -74,6 +74,12 @@ def test_defaults() -> None:
         ("global", {**REQUIRED, "bookstore:deletionProtection": "yes"}, "true or false"),
         (
             "global",
+            {**REQUIRED, "bookstore:logRetentionDays": "45"},
+            "logRetentionDays must be one of the periods CloudWatch Logs accepts",
+        ),
+        ("global", {**REQUIRED, "bookstore:logRetentionDays": "0"}, "must be at least 1"),
+        (
+            "global",
             {**REQUIRED, "bookstore:secondaryRegion": "eu-west-1"},
             "primaryRegion and bookstore:secondaryRegion must differ",
         ),
