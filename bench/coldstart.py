@@ -139,6 +139,7 @@ def provision(endpoint: str) -> dict[str, str]:
 
     from bookstore.catalog import seed_books
     from bookstore.data.books import BooksRepository
+    from bookstore.data.table import ItemTable
     from bookstore.settings import table_env_var
     from bookstore.tables import TABLES
 
@@ -153,8 +154,7 @@ def provision(endpoint: str) -> dict[str, str]:
     for table in TABLES:
         client.create_table(**table.to_create_table_kwargs(PREFIX))
         env[table_env_var(table)] = table.physical_name(PREFIX)
-    books = boto3.resource("dynamodb", **kwargs).Table(env["BOOKS_TABLE"])
-    seed_books(BooksRepository(books))
+    seed_books(BooksRepository(ItemTable(client, env["BOOKS_TABLE"])))
     return env
 
 

@@ -24,6 +24,7 @@ from typing import Any
 import boto3
 
 from bookstore.data.books import BooksRepository, fence_id
+from bookstore.data.table import ItemTable
 from bookstore.tables import TableDefinition
 from drill.load import Cognito, http_call
 from drill.model import Sample
@@ -177,10 +178,8 @@ class AwsTarget(Target):
     # -- the fence -----------------------------------------------------------------------
 
     def _books(self, region: str) -> BooksRepository:
-        table = self.session.resource("dynamodb", region_name=region).Table(
-            self.deployment.tables["Books"]
-        )
-        return BooksRepository(table)
+        client = self.session.client("dynamodb", region_name=region)
+        return BooksRepository(ItemTable(client, self.deployment.tables["Books"]))
 
     def inject(self, fault: str, region: str) -> dict[str, Any]:
         if fault not in SUPPORTED_FAULTS:

@@ -26,7 +26,6 @@ from sandbox.config import (
 if TYPE_CHECKING:
     from mypy_boto3_cognito_idp import CognitoIdentityProviderClient
     from mypy_boto3_dynamodb import DynamoDBClient
-    from mypy_boto3_dynamodb.service_resource import DynamoDBServiceResource
     from mypy_boto3_s3 import S3Client
 
 USER_POOL_NAME = "bookstore-users"
@@ -48,10 +47,6 @@ def aws_kwargs(region: RegionConfig, timeout: float) -> dict[str, Any]:
 
 def dynamodb_client(region: RegionConfig, timeout: float = 5.0) -> DynamoDBClient:
     return boto3.client("dynamodb", **aws_kwargs(region, timeout))
-
-
-def dynamodb_resource(region: RegionConfig, timeout: float = 5.0) -> DynamoDBServiceResource:
-    return boto3.resource("dynamodb", **aws_kwargs(region, timeout))
 
 
 def s3_client(region: RegionConfig, timeout: float = 5.0) -> S3Client:
@@ -106,9 +101,10 @@ def seed_catalog(region: RegionConfig) -> int:
     """Seed Books in one region with the lead's idempotent seeding; returns the item count."""
     from bookstore.catalog import seed_books
     from bookstore.data.books import BooksRepository
+    from bookstore.data.table import ItemTable
     from bookstore.tables import BOOKS
 
-    table = dynamodb_resource(region, timeout=10).Table(BOOKS.physical_name(TABLE_PREFIX))
+    table = ItemTable(dynamodb_client(region, timeout=10), BOOKS.physical_name(TABLE_PREFIX))
     return seed_books(BooksRepository(table))
 
 

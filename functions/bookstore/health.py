@@ -1,16 +1,13 @@
-"""The deep health check behind Route 53 (and the sandbox front door), and the region fence."""
+"""The deep health check behind Route 53 (and the sandbox front door)."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import redis
 from botocore.exceptions import BotoCoreError, ClientError
 
 from bookstore.data.books import BooksRepository
-from bookstore.errors import Unavailable
 from bookstore.models import HealthReport
 
 
@@ -44,30 +41,3 @@ def check_health(region: str, books: BooksRepository, redis_client: redis.Redis)
     else:
         status, code = "ok", 200
     return HealthResult(HealthReport(status=status, region=region, checks=checks), code)
-
-
-class FenceGuard:
-    """Refuses work while the region is fenced. The flag is re-read at most once a second so
-    that a drill's fence takes effect quickly without a DynamoDB read per request."""
-
-    def __init__(
-        self,
-        region: str,
-        books: BooksRepository,
-        ttl_seconds: float = 1.0,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self._region = region
-        self._books = books
-        self._ttl = ttl_seconds
-        self._clock = clock
-        self._checked_at = float("-inf")
-        self._fenced = False
-
-    def ensure_open(self) -> None:
-        now = self._clock()
-        if now - self._checked_at >= self._ttl:
-            self._fenced = self._books.is_fenced(self._region)
-            self._checked_at = now
-        if self._fenced:
-            raise Unavailable("REGION_FENCED", f"region {self._region} is fenced by a drill")

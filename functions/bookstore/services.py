@@ -3,18 +3,22 @@ process (a Lambda execution environment) and reused across invocations."""
 
 from __future__ import annotations
 
+import sys
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from bookstore.cart import CartService
 from bookstore.catalog import Catalog
 from bookstore.checkout import CheckoutService, OrderHistory
-from bookstore.data import cache, clients
+from bookstore.data import clients
 from bookstore.data.books import BooksRepository
 from bookstore.data.carts import CartRepository
 from bookstore.data.orders import OrdersRepository
-from bookstore.health import FenceGuard
-from bookstore.leaderboard import Leaderboard
+from bookstore.fence import FenceGuard
 from bookstore.settings import get_settings
+
+if TYPE_CHECKING:
+    from bookstore.leaderboard import Leaderboard
 
 
 @lru_cache(maxsize=1)
@@ -24,7 +28,7 @@ def books() -> BooksRepository:
 
 @lru_cache(maxsize=1)
 def health_books() -> BooksRepository:
-    return BooksRepository(clients.health_dynamodb().Table(get_settings().books_table))
+    return BooksRepository(clients.health_table(get_settings().books_table))
 
 
 @lru_cache(maxsize=1)
@@ -59,6 +63,11 @@ def order_history() -> OrderHistory:
 
 @lru_cache(maxsize=1)
 def leaderboard() -> Leaderboard:
+    # Imported here: only the best-seller and health routes use Redis, and importing redis-py
+    # is a large share of a cold start that the catalog, cart and order routes need not pay.
+    from bookstore.data import cache
+    from bookstore.leaderboard import Leaderboard
+
     return Leaderboard(cache.redis_client(), get_settings().leaderboard_key)
 
 
@@ -83,7 +92,8 @@ def reset() -> None:
         get_settings,
         clients.dynamodb,
         clients.health_dynamodb,
-        cache.redis_client,
+        # Only if something imported it: the Redis client module is loaded on first use.
+        getattr(sys.modules.get("bookstore.data.cache"), "redis_client", None),
     ):
         # A test may have replaced a factory with a plain function.
         clear = getattr(factory, "cache_clear", None)

@@ -12,6 +12,7 @@ import pytest
 from moto import mock_aws
 
 from bookstore.data.books import BooksRepository
+from bookstore.data.table import ItemTable
 from bookstore.tables import TABLES
 from drill import __main__ as drill_main
 from drill import aws_target
@@ -106,10 +107,8 @@ class FakeRegionalApis:
         return next((r for r in (P, S) if not self.fenced(r)), P)
 
     def fenced(self, region: str) -> bool:
-        table = boto3.resource("dynamodb", region_name=region).Table(
-            self.deployment.tables["Books"]
-        )
-        return BooksRepository(table).is_fenced(region)
+        client = boto3.client("dynamodb", region_name=region)
+        return BooksRepository(ItemTable(client, self.deployment.tables["Books"])).is_fenced(region)
 
     def __call__(self, base: str, method: str, path: str, *args: Any, **kwargs: Any) -> Reply:
         self.calls.append((base, path))

@@ -7,6 +7,7 @@ import pytest
 
 from bookstore import services
 from bookstore.catalog import load_catalog, seed_books
+from bookstore.data.table import IncompleteBatch
 from tests.lambda_harness import LambdaContext
 
 
@@ -36,7 +37,7 @@ def test_seed_entry_point_reports_the_count(aws_env: None, fake_redis: fakeredis
 def test_batches_are_resent_when_dynamodb_leaves_items_unprocessed(
     aws_env: None, fake_redis: fakeredis.FakeRedis, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    client = services.books()._table.meta.client
+    client = services.books()._table.client
     original = client.batch_write_item
     calls = {"n": 0}
 
@@ -51,3 +52,16 @@ def test_batches_are_resent_when_dynamodb_leaves_items_unprocessed(
     seed_books(services.books())
     assert calls["n"] > 1
     assert len(stored_books()) == len(load_catalog())
+
+
+def test_a_batch_dynamodb_keeps_refusing_is_an_error_not_a_silent_loss(
+    aws_env: None, fake_redis: fakeredis.FakeRedis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = services.books()._table.client
+
+    def refuse_everything(**kwargs: object) -> dict[str, object]:
+        return {"UnprocessedItems": kwargs["RequestItems"]}
+
+    monkeypatch.setattr(client, "batch_write_item", refuse_everything)
+    with pytest.raises(IncompleteBatch):
+        seed_books(services.books())

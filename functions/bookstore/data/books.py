@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, Any
-
-from boto3.dynamodb.conditions import Key
+from typing import Any
 
 from bookstore.data.paging import all_items
+from bookstore.data.table import ItemTable
 from bookstore.tables import BOOKS, FENCE_ITEM_PREFIX
-
-if TYPE_CHECKING:
-    from mypy_boto3_dynamodb.service_resource import Table
 
 BOOK_KEY = BOOKS.hash_key.name
 CATEGORY_INDEX = BOOKS.indexes[0]
 CATEGORY = CATEGORY_INDEX.hash_key.name
-BATCH_GET_LIMIT = 100
 
 Item = dict[str, Any]
 
@@ -43,30 +38,17 @@ def is_book_item(item: Item) -> bool:
 
 
 class BooksRepository:
-    def __init__(self, table: Table) -> None:
+    def __init__(self, table: ItemTable) -> None:
         self._table = table
 
     def get(self, book_id: str) -> Item | None:
-        item = self._table.get_item(Key={BOOK_KEY: book_id}).get("Item")
+        item = self._table.get_item({BOOK_KEY: book_id})
         return item if item is not None and is_book_item(item) else None
 
     def batch_get(self, book_ids: Iterable[str]) -> dict[str, Item]:
-        """Books by id in as few BatchGetItem calls as possible; unprocessed keys are retried."""
-        wanted = list(dict.fromkeys(book_ids))
-        found: dict[str, Item] = {}
-        client = self._table.meta.client
-        for start in range(0, len(wanted), BATCH_GET_LIMIT):
-            request: dict[str, Any] = {
-                self._table.name: {"Keys": [{BOOK_KEY: i} for i in wanted[start : start + 100]]}
-            }
-            for _attempt in range(8):
-                response = client.batch_get_item(RequestItems=request)
-                for item in response.get("Responses", {}).get(self._table.name, []):
-                    found[str(item[BOOK_KEY])] = item
-                request = dict(response.get("UnprocessedKeys") or {})
-                if not request:
-                    break
-        return found
+        """Books by id in as few BatchGetItem calls as possible."""
+        wanted = [{BOOK_KEY: book_id} for book_id in dict.fromkeys(book_ids)]
+        return {str(item[BOOK_KEY]): item for item in self._table.batch_get(wanted)}
 
     def page(
         self, category: str | None, start_key: dict[str, str] | None, page_size: int
@@ -78,7 +60,9 @@ class BooksRepository:
         if category is not None:
             response = self._table.query(
                 IndexName=CATEGORY_INDEX.name,
-                KeyConditionExpression=Key(CATEGORY).eq(category),
+                KeyConditionExpression="#category = :category",
+                ExpressionAttributeNames={"#category": CATEGORY},
+                ExpressionAttributeValues={":category": category},
                 **kwargs,
             )
         else:
@@ -96,22 +80,14 @@ class BooksRepository:
         return (item for item in all_items(self._table.scan, **kwargs) if is_book_item(item))
 
     def put_many(self, items: Iterable[Item]) -> int:
-        """Writes items in batches; boto3's batch writer resends unprocessed items."""
-        count = 0
-        with self._table.batch_writer(overwrite_by_pkeys=[BOOK_KEY]) as batch:
-            for item in items:
-                batch.put_item(Item=item)
-                count += 1
-        return count
+        return self._table.put_many(items)
 
     def is_fenced(self, region: str, consistent: bool = False) -> bool:
-        response = self._table.get_item(Key={BOOK_KEY: fence_id(region)}, ConsistentRead=consistent)
-        return bool(response.get("Item", {}).get("fenced", False))
+        item = self._table.get_item({BOOK_KEY: fence_id(region)}, consistent=consistent)
+        return bool((item or {}).get("fenced", False))
 
     def set_fence(self, region: str, fenced: bool, reason: str = "") -> None:
         if fenced:
-            self._table.put_item(
-                Item={BOOK_KEY: fence_id(region), "fenced": True, "reason": reason}
-            )
+            self._table.put_item({BOOK_KEY: fence_id(region), "fenced": True, "reason": reason})
         else:
-            self._table.delete_item(Key={BOOK_KEY: fence_id(region)})
+            self._table.delete_item({BOOK_KEY: fence_id(region)})

@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
-
-from boto3.dynamodb.conditions import Key
+from typing import Any
 
 from bookstore.data.paging import all_items
+from bookstore.data.table import ItemTable
 from bookstore.tables import CART
-
-if TYPE_CHECKING:
-    from mypy_boto3_dynamodb.service_resource import Table
 
 CUSTOMER = CART.hash_key.name
 BOOK = CART.range_key.name if CART.range_key else ""
@@ -20,7 +16,7 @@ Item = dict[str, Any]
 
 
 class CartRepository:
-    def __init__(self, table: Table) -> None:
+    def __init__(self, table: ItemTable) -> None:
         self._table = table
 
     @property
@@ -32,7 +28,9 @@ class CartRepository:
         return list(
             all_items(
                 self._table.query,
-                KeyConditionExpression=Key(CUSTOMER).eq(customer_id),
+                KeyConditionExpression="#customer = :customer",
+                ExpressionAttributeNames={"#customer": CUSTOMER},
+                ExpressionAttributeValues={":customer": customer_id},
                 ConsistentRead=True,
             )
         )
@@ -57,11 +55,11 @@ class CartRepository:
             "revision": revision,
             "updatedAt": updated_at,
         }
-        self._table.put_item(Item=item)
+        self._table.put_item(item)
         return item
 
     def delete_line(self, customer_id: str, book_id: str) -> None:
-        self._table.delete_item(Key={CUSTOMER: customer_id, BOOK: book_id})
+        self._table.delete_item({CUSTOMER: customer_id, BOOK: book_id})
 
     def delete_request(self, line: Item) -> dict[str, Any]:
         """A transaction step that deletes `line` only if nobody changed it since it was read."""

@@ -8,14 +8,15 @@ from typing import TYPE_CHECKING
 import boto3
 from botocore.config import Config
 
+from bookstore.data.table import ItemTable
 from bookstore.settings import Settings, get_settings
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb.service_resource import DynamoDBServiceResource, Table
+    from mypy_boto3_dynamodb.client import DynamoDBClient
 
 
-def _dynamodb(settings: Settings, config: Config) -> DynamoDBServiceResource:
-    return boto3.resource(
+def _dynamodb(settings: Settings, config: Config) -> DynamoDBClient:
+    return boto3.client(
         "dynamodb",
         region_name=settings.region,
         endpoint_url=settings.aws_endpoint_url,
@@ -24,7 +25,7 @@ def _dynamodb(settings: Settings, config: Config) -> DynamoDBServiceResource:
 
 
 @lru_cache(maxsize=1)
-def dynamodb() -> DynamoDBServiceResource:
+def dynamodb() -> DynamoDBClient:
     # Short timeouts and few retries: a request that cannot reach the data store should fail
     # fast so the front door can retry it on the other region.
     config = Config(
@@ -34,7 +35,7 @@ def dynamodb() -> DynamoDBServiceResource:
 
 
 @lru_cache(maxsize=1)
-def health_dynamodb() -> DynamoDBServiceResource:
+def health_dynamodb() -> DynamoDBClient:
     """A client for the health check alone: one attempt, bounded by the health timeout."""
     settings = get_settings()
     timeout = settings.health_timeout_seconds
@@ -42,5 +43,9 @@ def health_dynamodb() -> DynamoDBServiceResource:
     return _dynamodb(settings, config)
 
 
-def table(physical_name: str) -> Table:
-    return dynamodb().Table(physical_name)
+def table(physical_name: str) -> ItemTable:
+    return ItemTable(dynamodb(), physical_name)
+
+
+def health_table(physical_name: str) -> ItemTable:
+    return ItemTable(health_dynamodb(), physical_name)

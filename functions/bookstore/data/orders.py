@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
-
-from boto3.dynamodb.conditions import Key
+from typing import Any
 
 from bookstore.data.paging import all_items
+from bookstore.data.table import ItemTable
 from bookstore.tables import ORDERS
-
-if TYPE_CHECKING:
-    from mypy_boto3_dynamodb.service_resource import Table
 
 CUSTOMER = ORDERS.hash_key.name
 ORDER = ORDERS.range_key.name if ORDERS.range_key else ""
@@ -20,7 +16,7 @@ Item = dict[str, Any]
 
 
 class OrdersRepository:
-    def __init__(self, table: Table) -> None:
+    def __init__(self, table: ItemTable) -> None:
         self._table = table
 
     @property
@@ -28,16 +24,15 @@ class OrdersRepository:
         return self._table.name
 
     def get(self, customer_id: str, order_id: str, consistent: bool = False) -> Item | None:
-        response = self._table.get_item(
-            Key={CUSTOMER: customer_id, ORDER: order_id}, ConsistentRead=consistent
-        )
-        return response.get("Item")
+        return self._table.get_item({CUSTOMER: customer_id, ORDER: order_id}, consistent)
 
     def for_customer(self, customer_id: str) -> list[Item]:
         return list(
             all_items(
                 self._table.query,
-                KeyConditionExpression=Key(CUSTOMER).eq(customer_id),
+                KeyConditionExpression="#customer = :customer",
+                ExpressionAttributeNames={"#customer": CUSTOMER},
+                ExpressionAttributeValues={":customer": customer_id},
                 ConsistentRead=True,
             )
         )
@@ -54,8 +49,7 @@ class OrdersRepository:
         }
 
     def transact(self, steps: list[dict[str, Any]]) -> None:
-        # The resource's client serialises Python values (Decimal, str) for us.
-        self._table.meta.client.transact_write_items(TransactItems=steps)  # type: ignore[arg-type]
+        self._table.transact_write(steps)
 
     def scan_all(self) -> Iterator[Item]:
         return all_items(self._table.scan, ConsistentRead=True)

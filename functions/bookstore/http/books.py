@@ -8,7 +8,6 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
 from bookstore import services
-from bookstore.bestsellers import best_sellers
 from bookstore.catalog import DEFAULT_LIMIT, MAX_LIMIT, MAX_QUERY_LENGTH, BookQuery
 from bookstore.http.docs import fails
 from bookstore.models import BestsellerList, Book, BookPage, CategoryList
@@ -51,4 +50,7 @@ def list_categories() -> CategoryList:
     responses={503: fails("Leaderboard unavailable")},
 )
 def list_bestsellers() -> BestsellerList:
+    # Imported on first use: it needs redis-py, which the other routes' cold starts skip.
+    from bookstore.bestsellers import best_sellers
+
     return best_sellers(services.leaderboard(), services.books(), services.orders())

@@ -6,8 +6,6 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from bookstore import services
-from bookstore.data import cache
-from bookstore.health import check_health
 from bookstore.http.docs import returns
 from bookstore.models import HealthReport
 from bookstore.settings import get_settings
@@ -24,6 +22,10 @@ router = Router()
     },
 )
 def health() -> Response[str]:
+    # Imported on first use: they need redis-py, which the other routes' cold starts skip.
+    from bookstore.data import cache
+    from bookstore.health import check_health
+
     result = check_health(get_settings().region, services.health_books(), cache.redis_client())
     return Response(
         status_code=result.status_code,
