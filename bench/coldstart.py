@@ -1,7 +1,11 @@
 """Section 1: cold start. A fresh Python process imports a handler and invokes it once (API:
 GET /books/<id> against a moto server; stream: one INSERT against a real Redis), against a fresh
 process doing `import boto3` alone. Runs are interleaved so that load on the machine hits
-baseline and subject alike."""
+baseline and subject alike.
+
+A fourth process, the floor, is the least any DynamoDB-reading handler does: `import boto3`,
+create a client, one GetItem, no framework. It splits the API's ratio into what boto3 costs
+every such function and what our code and its libraries add on top."""
 
 from __future__ import annotations
 
@@ -71,6 +75,12 @@ if mode.startswith("import:"):
 elif mode == "boto3":
     import boto3
     t1 = time.perf_counter()
+elif mode == "floor":
+    import boto3
+    t1 = time.perf_counter()
+    client = boto3.client("dynamodb", region_name=os.environ["BOOKSTORE_REGION"])
+    client.get_item(TableName=os.environ["BOOKS_TABLE"], Key={"id": {"S": payload}})
+    result = {"statusCode": 200}
 else:
     module = __import__(mode)
     t1 = time.perf_counter()
@@ -268,20 +278,28 @@ def run(repeats: int, bundle: Path, profile: bool = True) -> Section:
         api_event = http_event("GET", f"/books/{book}")
         # One untimed round first: compiles bytecode, warms the page cache.
         run_child("boto3", None, env)
+        run_child("floor", book, env)
         run_child("api", api_event, env)
         run_child("stream", {"Records": [order_insert_record("warm", book)]}, env)
-        samples: dict[str, list[dict[str, Any]]] = {"boto3": [], "api": [], "stream": []}
+        samples: dict[str, list[dict[str, Any]]] = {
+            "boto3": [],
+            "floor": [],
+            "api": [],
+            "stream": [],
+        }
         for i in range(repeats):  # bounded: each child has a timeout
             samples["boto3"].append(run_child("boto3", None, env))
+            samples["floor"].append(run_child("floor", book, env))
             samples["api"].append(run_child("api", api_event, env))
             record = order_insert_record(f"bench-{uuid.uuid4().hex}", book, 2000 + i)
             samples["stream"].append(run_child("stream", {"Records": [record]}, env))
             log(
                 f"  round {i + 1}/{repeats}: boto3 {samples['boto3'][-1]['total'] * 1000:.0f} ms,"
+                f" floor {samples['floor'][-1]['total'] * 1000:.0f} ms,"
                 f" api {samples['api'][-1]['total'] * 1000:.0f} ms,"
                 f" stream {samples['stream'][-1]['total'] * 1000:.0f} ms"
             )
-        bad_api = [s["status"] for s in samples["api"] if s["status"] != 200]
+        bad_api = [s["status"] for s in samples["api"] + samples["floor"] if s["status"] != 200]
         bad_stream = [s["failures"] for s in samples["stream"] if s["failures"] != []]
         if bad_api or bad_stream:
             raise RuntimeError(f"handlers failed: api {bad_api}, stream {bad_stream}")
@@ -313,6 +331,15 @@ def run(repeats: int, bundle: Path, profile: bool = True) -> Section:
         }
         baseline = figures("boto3")
         result["baseline"] = {"what": "python -c 'import boto3'", **baseline}
+        floor = figures("floor")
+        floor["ratio"] = ratio(floor["medianInProcessMs"], baseline["medianInProcessMs"])
+        floor["ratioProcessWall"] = ratio(
+            floor["medianProcessWallMs"], baseline["medianProcessWallMs"]
+        )
+        result["floor"] = {
+            "what": "import boto3, create a DynamoDB client, one GetItem; no framework",
+            **floor,
+        }
         for name in ("api", "stream"):
             subject = figures(name)
             r_in = ratio(subject["medianInProcessMs"], baseline["medianInProcessMs"])
@@ -320,8 +347,13 @@ def run(repeats: int, bundle: Path, profile: bool = True) -> Section:
             subject["ratio"] = r_in
             subject["ratioProcessWall"] = r_wall
             subject["target"] = "pass" if r_in is not None and r_in <= TARGET_RATIO else "miss"
+            r_floor = ratio(subject["medianInProcessMs"], floor["medianInProcessMs"])
+            subject["ratioToFloor"] = r_floor
             result[name] = subject
-            log(f"  {name}: {r_in}x import boto3 (in-process), {r_wall}x (whole process)")
+            log(
+                f"  {name}: {r_in}x import boto3 (in-process), {r_wall}x (whole process),"
+                f" {r_floor}x the floor"
+            )
         result["what"] = (
             "in-process = from before the first import to the end of the first invocation;"
             " process wall = spawn to exit, interpreter start-up included (same for both)"

@@ -7,7 +7,13 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt
 MAX_QUANTITY = 99
 
 
-class Book(BaseModel):
+class Shape(BaseModel):
+    # Each model's validator is built when first used, not at import: a cold start that serves
+    # one route pays only for the shapes that route returns.
+    model_config = ConfigDict(defer_build=True)
+
+
+class Book(Shape):
     id: str
     title: str
     author: str
@@ -18,43 +24,43 @@ class Book(BaseModel):
     description: str
 
 
-class BookPage(BaseModel):
+class BookPage(Shape):
     items: list[Book]
     nextCursor: str | None
 
 
-class Category(BaseModel):
+class Category(Shape):
     name: str
     count: int
 
 
-class CategoryList(BaseModel):
+class CategoryList(Shape):
     items: list[Category]
 
 
-class Bestseller(BaseModel):
+class Bestseller(Shape):
     rank: int
     sold: int
     book: Book
 
 
-class BestsellerList(BaseModel):
+class BestsellerList(Shape):
     items: list[Bestseller]
 
 
-class CartItem(BaseModel):
+class CartItem(Shape):
     bookId: str
     title: str
     price: str
     quantity: int
 
 
-class Cart(BaseModel):
+class Cart(Shape):
     items: list[CartItem]
     total: str
 
 
-class SetQuantity(BaseModel):
+class SetQuantity(Shape):
     """Body of PUT /cart/{bookId}."""
 
     model_config = ConfigDict(extra="forbid")
@@ -62,14 +68,14 @@ class SetQuantity(BaseModel):
     quantity: StrictInt = Field(ge=1, le=MAX_QUANTITY)
 
 
-class OrderLine(BaseModel):
+class OrderLine(Shape):
     bookId: str
     title: str
     price: str
     quantity: int
 
 
-class Order(BaseModel):
+class Order(Shape):
     orderId: str
     createdAt: str
     items: list[OrderLine]
@@ -77,21 +83,21 @@ class Order(BaseModel):
     region: str
 
 
-class OrderList(BaseModel):
+class OrderList(Shape):
     items: list[Order]
 
 
-class HealthReport(BaseModel):
+class HealthReport(Shape):
     status: str
     region: str
     checks: dict[str, str]
 
 
-class ErrorDetail(BaseModel):
+class ErrorDetail(Shape):
     code: str
     message: str
     field: str | None = None
 
 
-class ErrorBody(BaseModel):
+class ErrorBody(Shape):
     error: ErrorDetail

@@ -67,12 +67,16 @@ def test_cold_start_ratios_come_from_the_measured_medians(results: dict[str, Any
     cold = results["sections"]["coldStart"]
     assert cold["status"] == "ok", cold.get("reason")
     base = cold["baseline"]["medianInProcessMs"]
+    floor = cold["floor"]["medianInProcessMs"]
     assert base > 0
+    assert floor > 0
+    assert cold["floor"]["ratio"] == pytest.approx(floor / base, rel=1e-2)
     for name in ("api", "stream"):
         sub = cold[name]
         assert len(sub["inProcessMs"]) == cold["repeats"] == 3
         assert sub["medianInProcessMs"] > 0
         assert sub["ratio"] == pytest.approx(sub["medianInProcessMs"] / base, rel=1e-2)
+        assert sub["ratioToFloor"] == pytest.approx(sub["medianInProcessMs"] / floor, rel=1e-2)
         assert sub["target"] == ("pass" if sub["ratio"] <= cold["targetRatio"] else "miss")
         if sub["target"] == "miss":
             assert cold["importProfile"][name]["topPackagesSelfMs"]
