@@ -16,6 +16,9 @@ from bookstore.identifiers import check_idempotency_key, derive_order_id, is_ord
 from bookstore.models import Order, OrderLine
 from bookstore.money import format_money
 
+# DynamoDB's limit on the items of one transaction: the order and one delete per cart line.
+MAX_TRANSACTION_ITEMS = 100
+
 
 @dataclass(frozen=True)
 class CheckoutResult:
@@ -55,13 +58,26 @@ class CheckoutService:
     def place_order(self, customer_id: str, idempotency_key: str | None) -> CheckoutResult:
         key = check_idempotency_key(idempotency_key)
         order_id = derive_order_id(customer_id, key)
-        existing = self._orders.get(customer_id, order_id, consistent=True)
-        if existing is not None:
-            return CheckoutResult(to_order(existing), created=False)
+        replay = self._replay(customer_id, order_id)
+        if replay is not None:
+            return replay
 
         lines = sorted(self._carts.lines(customer_id), key=lambda line: str(line[BOOK]))
         if not lines:
+            # A concurrent request with this key may have bought the cart between the look-up
+            # above and the read: then its order, not "empty cart", is the answer.
+            replay = self._replay(customer_id, order_id)
+            if replay is not None:
+                return replay
             raise Conflict("EMPTY_CART", "the cart is empty")
+        if len(lines) + 1 > MAX_TRANSACTION_ITEMS:
+            # Only a merged cart gets here (two regions, or racing requests, each added lines
+            # the other had not seen): the cart itself stops at MAX_LINES.
+            raise Conflict(
+                "CART_TOO_LARGE",
+                f"the cart holds {len(lines)} different books; one order takes at most "
+                f"{MAX_TRANSACTION_ITEMS - 1}: remove some and try again",
+            )
         order = {
             CUSTOMER: customer_id,
             ORDER: order_id,
@@ -79,6 +95,8 @@ class CheckoutService:
             "total": cart_total(lines),
             "region": self._region,
         }
+        # The order, written only if its id is new, and each line read deleted only if it is
+        # still the revision read: a line edited or removed meanwhile cancels everything.
         steps = [self._orders.put_request(order)] + [
             self._carts.delete_request(line) for line in lines
         ]
@@ -87,12 +105,13 @@ class CheckoutService:
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
                 raise
+            # Whatever the reasons (ConditionalCheckFailed on the order, or TransactionConflict
+            # while the other request committed), an order under this id means a concurrent
+            # request with the same key won the race: answer with its order.
+            replay = self._replay(customer_id, order_id)
+            if replay is not None:
+                return replay
             codes = _cancellation_codes(error)
-            if codes and codes[0] == "ConditionalCheckFailed":
-                # A concurrent request with the same key won the race: answer with its order.
-                winner = self._orders.get(customer_id, order_id, consistent=True)
-                if winner is not None:
-                    return CheckoutResult(to_order(winner), created=False)
             if any(code == "ConditionalCheckFailed" for code in codes[1:]):
                 raise Conflict(
                     "CART_CHANGED",
@@ -102,6 +121,10 @@ class CheckoutService:
                 "CHECKOUT_CONFLICT", "the checkout conflicted with another request; retry"
             ) from error
         return CheckoutResult(to_order(order), created=True)
+
+    def _replay(self, customer_id: str, order_id: str) -> CheckoutResult | None:
+        existing = self._orders.get(customer_id, order_id, consistent=True)
+        return None if existing is None else CheckoutResult(to_order(existing), created=False)
 
 
 class OrderHistory:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from bookstore import services
 from bookstore.catalog import load_catalog
-from tests.lambda_harness import Api, assert_error, checkout, put
+from tests.lambda_harness import Api, ApiResponse, assert_error, checkout, put
 
 CATALOG = load_catalog()
 ALICE, BOB = "user-alice", "user-bob"
@@ -187,3 +189,194 @@ def test_another_customers_order_is_404(api: Api) -> None:
     assert_error(api.call("GET", f"/orders/{order_id}", sub=BOB), 404, "NOT_FOUND", "orderId")
     assert api.call("GET", "/orders", sub=BOB).body == {"items": []}
     assert api.call("GET", f"/orders/{order_id}", sub=ALICE).status == 200
+
+
+# Races inside one region. Lambda runs concurrent requests in separate execution
+# environments; these tests replay the interleavings that matter deterministically, by running
+# the "other" request at the exact point where checkout has read the cart, or is about to.
+
+
+def _run_once_before(
+    monkeypatch: pytest.MonkeyPatch, owner: object, name: str, concurrent: object
+) -> None:
+    """Make `owner.name` run `concurrent()` once, just before its first real call."""
+    original = getattr(owner, name)
+
+    def hooked(*args: object, **kwargs: object) -> object:
+        monkeypatch.setattr(owner, name, original)
+        concurrent()  # type: ignore[operator]
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, hooked)
+
+
+def _run_once_after(
+    monkeypatch: pytest.MonkeyPatch, owner: object, name: str, concurrent: object
+) -> None:
+    """Make `owner.name` run `concurrent()` once, just after its first real call."""
+    original = getattr(owner, name)
+
+    def hooked(*args: object, **kwargs: object) -> object:
+        monkeypatch.setattr(owner, name, original)
+        result = original(*args, **kwargs)
+        concurrent()  # type: ignore[operator]
+        return result
+
+    monkeypatch.setattr(owner, name, hooked)
+
+
+def _orders(api: Api, sub: str) -> list[dict[str, object]]:
+    items: list[dict[str, object]] = api.call("GET", "/orders", sub=sub).body["items"]
+    return items
+
+
+def _cart(api: Api, sub: str) -> dict[str, int]:
+    items = api.call("GET", "/cart", sub=sub).body["items"]
+    return {line["bookId"]: line["quantity"] for line in items}
+
+
+def test_same_key_that_commits_before_the_cart_is_read_is_replayed_not_empty_cart(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Request 1 and request 2 carry the same key. Request 2 looked the key up (no order yet),
+    # then request 1 committed (order written, cart emptied), then request 2 reads the cart.
+    put(api, ALICE, B1, 2)
+    first: list[ApiResponse] = []
+    _run_once_before(
+        monkeypatch,
+        services.carts(),
+        "lines",
+        lambda: first.append(checkout(api, ALICE, "twin")),
+    )
+    second = checkout(api, ALICE, "twin")
+    assert first[0].status == 201
+    assert (second.status, second.body) == (200, first[0].body)
+    assert _orders(api, ALICE) == [first[0].body]
+
+
+def test_same_key_that_commits_after_the_cart_is_read_is_replayed(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Both requests read the same cart; request 1 commits first, request 2's conditional put
+    # of the order (same derived id) fails.
+    put(api, ALICE, B1, 2)
+    first: list[ApiResponse] = []
+    _run_once_after(
+        monkeypatch,
+        services.carts(),
+        "lines",
+        lambda: first.append(checkout(api, ALICE, "twin")),
+    )
+    second = checkout(api, ALICE, "twin")
+    assert first[0].status == 201
+    assert (second.status, second.body) == (200, first[0].body)
+    assert _orders(api, ALICE) == [first[0].body]
+    assert _cart(api, ALICE) == {}
+
+
+def test_same_key_cancelled_as_a_transaction_conflict_is_replayed(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # DynamoDB cancels a transaction that overlaps another one on the same items with
+    # `TransactionConflict` (not `ConditionalCheckFailed`); moto never does, so it is replayed
+    # here: request 1 commits while request 2's transaction is in flight.
+    put(api, ALICE, B1, 2)
+    orders = services.orders()
+    original = orders.transact
+    first: list[ApiResponse] = []
+
+    def conflicting(steps: list[dict[str, object]]) -> None:
+        monkeypatch.setattr(orders, "transact", original)
+        first.append(checkout(api, ALICE, "twin"))
+        response: Any = {
+            "Error": {"Code": "TransactionCanceledException", "Message": "conflict"},
+            "CancellationReasons": [{"Code": "TransactionConflict"}]
+            + [{"Code": "None"}] * (len(steps) - 1),
+        }
+        raise ClientError(response, "TransactWriteItems")
+
+    monkeypatch.setattr(orders, "transact", conflicting)
+    second = checkout(api, ALICE, "twin")
+    assert first[0].status == 201
+    assert (second.status, second.body) == (200, first[0].body)
+    assert _orders(api, ALICE) == [first[0].body]
+
+
+def test_another_key_checking_out_the_same_cart_concurrently_buys_it_once(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two checkouts with different keys (two tabs): both read the cart; the second to commit
+    # finds its lines gone and writes nothing.
+    put(api, ALICE, B1, 1)
+    put(api, ALICE, B2, 3)
+    first: list[ApiResponse] = []
+    _run_once_after(
+        monkeypatch,
+        services.carts(),
+        "lines",
+        lambda: first.append(checkout(api, ALICE, "tab-1")),
+    )
+    assert_error(checkout(api, ALICE, "tab-2"), 409, "CART_CHANGED")
+    assert first[0].status == 201
+    assert _orders(api, ALICE) == [first[0].body]
+    assert _cart(api, ALICE) == {}
+
+
+def test_a_line_removed_during_checkout_fails_cleanly_with_409(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    put(api, ALICE, B1, 1)
+    put(api, ALICE, B2, 4)
+    _run_once_after(
+        monkeypatch,
+        services.carts(),
+        "lines",
+        lambda: api.call("DELETE", f"/cart/{B2}", sub=ALICE),
+    )
+    assert_error(checkout(api, ALICE, "race"), 409, "CART_CHANGED")
+    assert _cart(api, ALICE) == {B1: 1}
+    assert _orders(api, ALICE) == []
+
+
+def test_a_line_added_during_checkout_is_not_bought_and_stays_in_the_cart(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The order is the cart as checkout read it; a line added after that is neither bought
+    # nor lost.
+    put(api, ALICE, B1, 1)
+    _run_once_after(monkeypatch, services.carts(), "lines", lambda: put(api, ALICE, B2, 6))
+    response = checkout(api, ALICE, "race")
+    assert response.status == 201
+    assert [(line["bookId"], line["quantity"]) for line in response.body["items"]] == [(B1, 1)]
+    assert _cart(api, ALICE) == {B2: 6}
+
+
+def _fill_cart(sub: str, lines: int) -> None:
+    # Past the cart's own limit: two regions (or racing requests) can each add lines the
+    # other has not seen, and replication merges them.
+    carts = services.carts()
+    for n in range(lines):
+        carts.put_line(
+            sub,
+            f"merged-{n:03d}",
+            title=f"Merged {n}",
+            price=Decimal("1.00"),
+            quantity=1,
+            revision=f"r{n}",
+            updated_at="2026-01-01T00:00:00.000Z",
+        )
+
+
+def test_a_cart_merged_past_the_transaction_limit_is_409_not_500(api: Api) -> None:
+    _fill_cart(ALICE, 100)  # the order plus 100 deletes: past DynamoDB's 100 items
+    assert_error(checkout(api, ALICE, "big"), 409, "CART_TOO_LARGE")
+    assert len(_cart(api, ALICE)) == 100
+    assert _orders(api, ALICE) == []
+
+
+def test_the_largest_cart_one_transaction_holds_checks_out(api: Api) -> None:
+    _fill_cart(ALICE, 99)
+    response = checkout(api, ALICE, "big")
+    assert response.status == 201
+    assert (len(response.body["items"]), response.body["total"]) == (99, "99.00")
+    assert _cart(api, ALICE) == {}

@@ -25,7 +25,10 @@ router = Router()
         201: returns("Order created", Order),
         400: fails("Missing or invalid Idempotency-Key"),
         401: UNAUTHORIZED,
-        409: fails("Empty cart, or the cart changed during checkout"),
+        409: fails(
+            "EMPTY_CART, CART_CHANGED (a line changed during checkout; nothing was bought),"
+            " CHECKOUT_CONFLICT (retry with the same key) or CART_TOO_LARGE"
+        ),
     },
 )
 def place_order(
