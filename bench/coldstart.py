@@ -3,9 +3,10 @@ GET /books/<id> against a moto server; stream: one INSERT against a real Redis),
 process doing `import boto3` alone. Runs are interleaved so that load on the machine hits
 baseline and subject alike.
 
-A fourth process, the floor, is the least any DynamoDB-reading handler does: `import boto3`,
-create a client, one GetItem, no framework. It splits the API's ratio into what boto3 costs
-every such function and what our code and its libraries add on top."""
+Two reference processes split the API's ratio. The floor is the least any DynamoDB-reading
+handler does: `import boto3`, create a client, one GetItem, no framework. The floor with
+pydantic adds the least use of pydantic (import it, validate one one-field model), which any
+handler validating with pydantic, as Powertools' validation does, cannot go under."""
 
 from __future__ import annotations
 
@@ -75,11 +76,17 @@ if mode.startswith("import:"):
 elif mode == "boto3":
     import boto3
     t1 = time.perf_counter()
-elif mode == "floor":
+elif mode in ("floor", "floor+pydantic"):
     import boto3
+    if mode == "floor+pydantic":
+        import pydantic
+        class Book(pydantic.BaseModel):
+            id: str
     t1 = time.perf_counter()
     client = boto3.client("dynamodb", region_name=os.environ["BOOKSTORE_REGION"])
-    client.get_item(TableName=os.environ["BOOKS_TABLE"], Key={"id": {"S": payload}})
+    item = client.get_item(TableName=os.environ["BOOKS_TABLE"], Key={"id": {"S": payload}})
+    if mode == "floor+pydantic":
+        Book(id=item["Item"]["id"]["S"])
     result = {"statusCode": 200}
 else:
     module = __import__(mode)
@@ -279,17 +286,20 @@ def run(repeats: int, bundle: Path, profile: bool = True) -> Section:
         # One untimed round first: compiles bytecode, warms the page cache.
         run_child("boto3", None, env)
         run_child("floor", book, env)
+        run_child("floor+pydantic", book, env)
         run_child("api", api_event, env)
         run_child("stream", {"Records": [order_insert_record("warm", book)]}, env)
         samples: dict[str, list[dict[str, Any]]] = {
             "boto3": [],
             "floor": [],
+            "floor+pydantic": [],
             "api": [],
             "stream": [],
         }
         for i in range(repeats):  # bounded: each child has a timeout
             samples["boto3"].append(run_child("boto3", None, env))
             samples["floor"].append(run_child("floor", book, env))
+            samples["floor+pydantic"].append(run_child("floor+pydantic", book, env))
             samples["api"].append(run_child("api", api_event, env))
             record = order_insert_record(f"bench-{uuid.uuid4().hex}", book, 2000 + i)
             samples["stream"].append(run_child("stream", {"Records": [record]}, env))
@@ -299,7 +309,8 @@ def run(repeats: int, bundle: Path, profile: bool = True) -> Section:
                 f" api {samples['api'][-1]['total'] * 1000:.0f} ms,"
                 f" stream {samples['stream'][-1]['total'] * 1000:.0f} ms"
             )
-        bad_api = [s["status"] for s in samples["api"] + samples["floor"] if s["status"] != 200]
+        references = samples["floor"] + samples["floor+pydantic"]
+        bad_api = [s["status"] for s in samples["api"] + references if s["status"] != 200]
         bad_stream = [s["failures"] for s in samples["stream"] if s["failures"] != []]
         if bad_api or bad_stream:
             raise RuntimeError(f"handlers failed: api {bad_api}, stream {bad_stream}")
@@ -339,6 +350,18 @@ def run(repeats: int, bundle: Path, profile: bool = True) -> Section:
         result["floor"] = {
             "what": "import boto3, create a DynamoDB client, one GetItem; no framework",
             **floor,
+        }
+        # The floor plus the least use of pydantic (import, one model, one validation): what
+        # any handler validating with pydantic (Powertools' validation does) cannot go under.
+        typed = figures("floor+pydantic")
+        typed["ratio"] = ratio(typed["medianInProcessMs"], baseline["medianInProcessMs"])
+        typed["ratioProcessWall"] = ratio(
+            typed["medianProcessWallMs"], baseline["medianProcessWallMs"]
+        )
+        typed["ratioToFloor"] = ratio(typed["medianInProcessMs"], floor["medianInProcessMs"])
+        result["floorWithPydantic"] = {
+            "what": "the floor plus importing pydantic and validating one one-field model",
+            **typed,
         }
         for name in ("api", "stream"):
             subject = figures(name)

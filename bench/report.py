@@ -58,6 +58,20 @@ def cold_start(s: dict[str, Any]) -> list[str]:
                 "",
             ]
         )
+    typed = s.get("floorWithPydantic")
+    if typed:
+        rows.append(
+            [
+                "floor + pydantic (import, one model validated)",
+                _ms(typed["medianImportMs"]),
+                _ms(typed["medianFirstInvokeMs"]),
+                _ms(typed["medianInProcessMs"]),
+                _ms(typed["medianProcessWallMs"]),
+                f"{_x(typed['ratio'])} (wall {_x(typed['ratioProcessWall'])})",
+                _x(typed["ratioToFloor"]),
+                "",
+            ]
+        )
     for name, label in (
         ("api", "API handler, GET /books/{id}"),
         ("stream", "stream handler, 1 INSERT"),
@@ -76,9 +90,9 @@ def cold_start(s: dict[str, Any]) -> list[str]:
             ]
         )
     out = [
-        f"Median of {s['repeats']} fresh processes each, interleaved (baseline, floor, api,"
-        " stream per round). API and floor against a moto server, stream against a real Redis,"
-        " all on 127.0.0.1.",
+        f"Median of {s['repeats']} fresh processes each, interleaved (baseline, floor, floor"
+        " + pydantic, api, stream per round). API and floors against a moto server, stream"
+        " against a real Redis, all on 127.0.0.1.",
         "",
         *_table(
             [
@@ -98,7 +112,9 @@ def cold_start(s: dict[str, Any]) -> list[str]:
         " invocation) / the same for `import boto3` alone; *wall* compares whole processes"
         " (spawn to exit, interpreter start-up included in both). The *floor* is what any"
         " handler reading DynamoDB pays (boto3, a client, one request); *ratio to floor* is"
-        " then the cost of our code and its libraries (Powertools, pydantic) on top.",
+        " then the cost of our code and its libraries (Powertools, pydantic) on top. *Floor +"
+        " pydantic* adds the least use of pydantic (import, one model, one validation): a"
+        " floor for any handler that validates with pydantic, as Powertools' validation does.",
     ]
     imports = s.get("importSet") or {}
     if imports:

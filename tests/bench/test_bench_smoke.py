@@ -71,6 +71,8 @@ def test_cold_start_ratios_come_from_the_measured_medians(results: dict[str, Any
     assert base > 0
     assert floor > 0
     assert cold["floor"]["ratio"] == pytest.approx(floor / base, rel=1e-2)
+    typed = cold["floorWithPydantic"]
+    assert typed["ratioToFloor"] == pytest.approx(typed["medianInProcessMs"] / floor, rel=1e-2)
     for name in ("api", "stream"):
         sub = cold[name]
         assert len(sub["inProcessMs"]) == cold["repeats"] == 3
