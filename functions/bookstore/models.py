@@ -101,3 +101,10 @@ class ErrorDetail(Shape):
 
 class ErrorBody(Shape):
     error: ErrorDetail
+
+
+class UnauthorizedBody(Shape):
+    """What the JWT authorizer (API Gateway's, or the sandbox gateway's) answers before the
+    function runs: not the error shape, which only the function produces."""
+
+    message: str = Field(examples=["Unauthorized"])

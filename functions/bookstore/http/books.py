@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
 from bookstore import services
 from bookstore.catalog import DEFAULT_LIMIT, MAX_LIMIT, MAX_QUERY_LENGTH, BookQuery
-from bookstore.http.docs import fails
+from bookstore.http.docs import fails, returns
 from bookstore.models import BestsellerList, Book, BookPage, CategoryList
 
 router = Router()
@@ -18,7 +18,7 @@ router = Router()
 @router.get(
     "/books",
     summary="List books, optionally by category or matching a search",
-    responses={400: fails("Invalid query")},
+    responses={200: returns("A page of books", BookPage), 400: fails("Invalid query")},
 )
 def list_books(
     category: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
@@ -33,13 +33,17 @@ def list_books(
 @router.get(
     "/books/<bookId>",
     summary="One book",
-    responses={404: fails("Unknown book")},
+    responses={200: returns("The book", Book), 404: fails("Unknown book")},
 )
 def get_book(bookId: Annotated[str, Path(max_length=128)]) -> Book:
     return services.catalog().get(bookId)
 
 
-@router.get("/categories", summary="Categories with their number of books")
+@router.get(
+    "/categories",
+    summary="Categories with their number of books",
+    responses={200: returns("Every category", CategoryList)},
+)
 def list_categories() -> CategoryList:
     return services.catalog().categories()
 
@@ -47,7 +51,10 @@ def list_categories() -> CategoryList:
 @router.get(
     "/bestsellers",
     summary="The top 20 books by copies sold",
-    responses={503: fails("Leaderboard unavailable")},
+    responses={
+        200: returns("The top 20, best first", BestsellerList),
+        503: fails("Leaderboard unavailable"),
+    },
 )
 def list_bestsellers() -> BestsellerList:
     # Imported on first use: it needs redis-py, which the other routes' cold starts skip.

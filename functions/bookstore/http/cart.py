@@ -16,7 +16,12 @@ from bookstore.models import Cart, CartItem, SetQuantity
 router = Router()
 
 
-@router.get("/cart", security=SECURED, summary="The caller's cart", responses={401: UNAUTHORIZED})
+@router.get(
+    "/cart",
+    security=SECURED,
+    summary="The caller's cart",
+    responses={200: returns("The cart", Cart), 401: UNAUTHORIZED},
+)
 def get_cart() -> Cart:
     return services.cart_service().view(customer_id(router))
 
@@ -25,7 +30,12 @@ def get_cart() -> Cart:
     "/cart/<bookId>",
     security=SECURED,
     summary="Set the quantity of one book in the cart",
-    responses={400: fails("Invalid quantity"), 401: UNAUTHORIZED, 404: fails("Unknown book")},
+    responses={
+        200: returns("The line as stored", CartItem),
+        400: fails("Invalid quantity"),
+        401: UNAUTHORIZED,
+        404: fails("Unknown book"),
+    },
 )
 def put_cart_line(
     bookId: Annotated[str, Path(max_length=128)],

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel
 
-from bookstore.models import ErrorBody
+from bookstore.models import ErrorBody, UnauthorizedBody
 
 
 def returns(description: str, model: type[BaseModel] | None = None) -> OpenAPIResponse:
@@ -18,7 +18,7 @@ def fails(description: str) -> OpenAPIResponse:
     return returns(description, ErrorBody)
 
 
-UNAUTHORIZED = fails("Not signed in: no valid bearer token")
+UNAUTHORIZED = returns("Not signed in: no valid bearer token", UnauthorizedBody)
 
 
 BEARER = "cognitoBearer"

@@ -55,7 +55,7 @@ def place_order(
     "/orders",
     security=SECURED,
     summary="The caller's orders, newest first",
-    responses={401: UNAUTHORIZED},
+    responses={200: returns("The caller's orders", OrderList), 401: UNAUTHORIZED},
 )
 def list_orders() -> OrderList:
     return OrderList(items=services.order_history().list(customer_id(router)))
@@ -65,7 +65,11 @@ def list_orders() -> OrderList:
     "/orders/<orderId>",
     security=SECURED,
     summary="One of the caller's orders",
-    responses={401: UNAUTHORIZED, 404: fails("No such order for this customer")},
+    responses={
+        200: returns("The order", Order),
+        401: UNAUTHORIZED,
+        404: fails("No such order for this customer"),
+    },
 )
 def get_order(orderId: Annotated[str, Path(max_length=128)]) -> Order:
     return services.order_history().get(customer_id(router), orderId)
