@@ -6,12 +6,16 @@ moto and a local Redis (the sandbox and the tests do that).
 
 from __future__ import annotations
 
+import math
 import os
+from dataclasses import dataclass
 from functools import lru_cache
 
-from pydantic import BaseModel, Field, ValidationError
-
 from bookstore.tables import TABLES, TableDefinition
+
+# Plain code rather than a pydantic model: the stream function reads these too, and pydantic
+# would be the largest import of its cold start after redis-py (see bench/RESULTS.md).
+MAX_TIMEOUT_SECONDS = 10.0
 
 
 def table_env_var(table: TableDefinition) -> str:
@@ -19,43 +23,61 @@ def table_env_var(table: TableDefinition) -> str:
     return f"{table.logical_name.upper()}_TABLE"
 
 
-class Settings(BaseModel, frozen=True):
-    region: str = Field(min_length=1)
-    books_table: str = Field(min_length=1)
-    cart_table: str = Field(min_length=1)
-    orders_table: str = Field(min_length=1)
-    redis_url: str = Field(min_length=1)
+@dataclass(frozen=True)
+class Settings:
+    region: str
+    books_table: str
+    cart_table: str
+    orders_table: str
+    redis_url: str
     site_origin: str = "*"
     aws_endpoint_url: str | None = None
     leaderboard_key: str = "bestsellers"
-    health_timeout_seconds: float = Field(default=1.0, gt=0, le=10)
-    redis_timeout_seconds: float = Field(default=1.0, gt=0, le=10)
+    health_timeout_seconds: float = 1.0
+    redis_timeout_seconds: float = 1.0
 
 
 class SettingsError(RuntimeError):
     """The environment does not describe a usable configuration."""
 
 
+def _timeout(raw: str) -> float | None:
+    """Seconds in (0, 10], or None when `raw` is not such a number."""
+    try:
+        value = float(raw)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) and 0 < value <= MAX_TIMEOUT_SECONDS else None
+
+
 def settings_from_env(env: dict[str, str] | None = None) -> Settings:
     env = dict(os.environ) if env is None else env
-    tables = {
-        table.logical_name.lower() + "_table": env.get(table_env_var(table)) for table in TABLES
-    }
-    values = {
+    required = {
         "region": env.get("BOOKSTORE_REGION") or env.get("AWS_REGION"),
-        **tables,
+        **{
+            table.logical_name.lower() + "_table": env.get(table_env_var(table)) for table in TABLES
+        },
         "redis_url": env.get("REDIS_URL"),
-        "site_origin": env.get("SITE_ORIGIN", "*"),
-        "aws_endpoint_url": env.get("AWS_ENDPOINT_URL") or None,
-        "leaderboard_key": env.get("LEADERBOARD_KEY", "bestsellers"),
-        "health_timeout_seconds": env.get("HEALTH_TIMEOUT_SECONDS", "1.0"),
-        "redis_timeout_seconds": env.get("REDIS_TIMEOUT_SECONDS", "1.0"),
     }
-    try:
-        return Settings.model_validate({k: v for k, v in values.items() if v is not None})
-    except ValidationError as exc:
-        missing = ", ".join(str(err["loc"][0]) for err in exc.errors())
-        raise SettingsError(f"invalid or missing settings: {missing}") from exc
+    timeouts = {
+        "health_timeout_seconds": _timeout(env.get("HEALTH_TIMEOUT_SECONDS", "1.0")),
+        "redis_timeout_seconds": _timeout(env.get("REDIS_TIMEOUT_SECONDS", "1.0")),
+    }
+    bad = [name for name, value in {**required, **timeouts}.items() if not value]
+    if bad:
+        raise SettingsError(f"invalid or missing settings: {', '.join(bad)}")
+    return Settings(
+        region=str(required["region"]),
+        books_table=str(required["books_table"]),
+        cart_table=str(required["cart_table"]),
+        orders_table=str(required["orders_table"]),
+        redis_url=str(required["redis_url"]),
+        site_origin=env.get("SITE_ORIGIN") or "*",
+        aws_endpoint_url=env.get("AWS_ENDPOINT_URL") or None,
+        leaderboard_key=env.get("LEADERBOARD_KEY") or "bestsellers",
+        health_timeout_seconds=float(timeouts["health_timeout_seconds"] or 1.0),
+        redis_timeout_seconds=float(timeouts["redis_timeout_seconds"] or 1.0),
+    )
 
 
 @lru_cache(maxsize=1)

@@ -48,6 +48,13 @@ def test_missing_settings_are_named(missing: str) -> None:
         settings_from_env(env)
 
 
-def test_out_of_range_timeout_is_rejected() -> None:
-    with pytest.raises(SettingsError, match="health_timeout_seconds"):
-        settings_from_env(full_env() | {"HEALTH_TIMEOUT_SECONDS": "60"})
+@pytest.mark.parametrize("raw", ["60", "0", "-1", "nan", "inf", "soon", ""])
+def test_a_timeout_outside_0_to_10_seconds_is_rejected(raw: str) -> None:
+    with pytest.raises(SettingsError, match="redis_timeout_seconds"):
+        settings_from_env(full_env() | {"REDIS_TIMEOUT_SECONDS": raw})
+
+
+def test_timeouts_are_read_as_seconds() -> None:
+    settings = settings_from_env(full_env() | {"HEALTH_TIMEOUT_SECONDS": "2.5"})
+    assert settings.health_timeout_seconds == 2.5
+    assert settings.redis_timeout_seconds == 1.0
