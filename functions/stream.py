@@ -49,7 +49,18 @@ def record_handler(record: DynamoDBRecord) -> None:
     counted_events = (DynamoDBRecordEventName.INSERT, DynamoDBRecordEventName.MODIFY)
     if record.event_name not in counted_events or record.dynamodb is None:
         return
-    tally = tally_from_item(record.dynamodb.new_image)
+    try:
+        tally = tally_from_item(record.dynamodb.new_image)
+    except ValueError as exc:
+        # Reported and skipped, not failed: retrying cannot make it countable, and with
+        # unlimited retries it would hold back every order behind it in the shard.
+        logger.error(
+            "skipped a malformed order record",
+            reason=str(exc),
+            keys=record.dynamodb.keys,
+            sequence_number=record.dynamodb.sequence_number,
+        )
+        return
     if leaderboard().count(tally):
         logger.debug("counted order", order_id=tally.order_id)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, cast
@@ -87,6 +87,16 @@ def tally_from_item(item: Mapping[str, Any]) -> OrderTally:
     return OrderTally(order_id=order_id, copies=copies)
 
 
+def countable(items: Iterable[Mapping[str, Any]]) -> Iterator[OrderTally]:
+    """The tallies of the orders among `items`; a malformed item (which the stream handler
+    reports and skips too) is left out rather than stopping a rebuild for good."""
+    for item in items:
+        try:
+            yield tally_from_item(item)
+        except ValueError:
+            continue
+
+
 class Leaderboard:
     def __init__(self, client: redis.Redis, name: str = "bestsellers") -> None:
         self._redis = client
@@ -134,16 +144,16 @@ class Leaderboard:
         )
         counted = 0
         try:
-            for item in orders:
-                counted += self.count(tally_from_item(item), tmp_board, tmp_counted)
+            for tally in countable(orders):
+                counted += self.count(tally, tmp_board, tmp_counted)
             self._swap(
                 keys=[tmp_board, tmp_counted, self.board_key, self.counted_key, self.built_key],
                 args=[f"{time.time():.3f}"],
             )
         finally:
             self._redis.delete(tmp_board, tmp_counted)
-        for item in reconcile or ():
-            self.count(tally_from_item(item))
+        for tally in countable(reconcile or ()):
+            self.count(tally)
         return counted
 
     def try_lock_rebuild(self, seconds: int = 60) -> bool:

@@ -20,10 +20,13 @@ ORDERS_STREAM_CONSUMER = StreamConsumerConfig(
     batch_size=100,
     # Orders should reach the leaderboard within about a second, so batches are not held.
     maximum_batching_window_seconds=0,
-    # Bounded so that a poison record cannot block its shard for a day (the default is -1,
-    # retry until the record expires); exhausted records go to the on-failure queue.
-    maximum_retry_attempts=5,
-    maximum_record_age_seconds=3600,
+    # No limit (-1, Lambda's default): a batch that fails because Redis is down waits out the
+    # outage instead of being dropped after a few seconds of retries, which would lose its
+    # orders from the board for good (a drill showed it). A malformed order cannot block the
+    # shard meanwhile: the handler reports and skips what no retry could ever count, and
+    # bisecting isolates any other failing record.
+    maximum_retry_attempts=-1,
+    maximum_record_age_seconds=-1,
     bisect_batch_on_function_error=True,
     starting_position="TRIM_HORIZON",
 )

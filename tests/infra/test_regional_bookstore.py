@@ -209,7 +209,7 @@ def test_event_source_mapping_uses_the_shared_consumer_config(secondary: harness
     assert mapping["functionName"].endswith(":function:rb-stream-fn")
     assert mapping["functionResponseTypes"] == ["ReportBatchItemFailures"]
     assert mapping["bisectBatchOnFunctionError"] is consumer.bisect_batch_on_function_error
-    assert mapping["maximumRetryAttempts"] == consumer.maximum_retry_attempts == 5
+    assert mapping["maximumRetryAttempts"] == consumer.maximum_retry_attempts == -1
     assert mapping["maximumRecordAgeInSeconds"] == consumer.maximum_record_age_seconds
     assert mapping["batchSize"] == consumer.batch_size
     assert mapping["startingPosition"] == consumer.starting_position

@@ -129,15 +129,27 @@ def test_a_replacement_that_drops_a_book_removes_it_from_the_board(board: Leader
     assert board.top() == [("dune", 1)]
 
 
-def test_a_poison_record_is_reported_and_the_rest_processed(board: Leaderboard) -> None:
+def test_a_poison_record_is_reported_and_the_rest_processed(
+    board: Leaderboard, caplog: pytest.LogCaptureFixture
+) -> None:
     poison = record("INSERT", {"customerId": "c1", "orderId": "o-bad", "items": "not a list"})
     good_before = record("INSERT", order("o-1", ("dune", 1)))
     good_after = record("INSERT", order("o-2", ("emma", 2)))
     result = run([good_before, poison, good_after])
-    assert result == {
-        "batchItemFailures": [{"itemIdentifier": poison["dynamodb"]["SequenceNumber"]}]
-    }
+    # Not failed (retries could never count it, and would hold back the shard): skipped...
+    assert result == {"batchItemFailures": []}
     assert dict(board.top()) == {"dune": 1, "emma": 2}
+    # ...and reported, with what finds it in the table.
+    reports = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert [r.getMessage() for r in reports] == ["skipped a malformed order record"]
+    assert reports[0].__dict__["keys"] == {"customerId": "c1", "orderId": "o-bad"}
+    assert reports[0].__dict__["sequence_number"] == poison["dynamodb"]["SequenceNumber"]
+
+
+def test_a_rebuild_skips_malformed_orders(board: Leaderboard) -> None:
+    orders = [order("o-1", ("dune", 2)), {"customerId": "c1", "orderId": "o-bad", "items": 7}]
+    assert board.rebuild(orders, reconcile=orders) == 1
+    assert board.top() == [("dune", 2)]
 
 
 def test_redis_down_fails_the_records_for_a_retry(
