@@ -34,6 +34,16 @@ def _positive(text: str) -> float:
     return value
 
 
+def _non_negative(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("must not be negative")
+    return value
+
+
 def _users(text: str) -> int:
     try:
         value = int(text)
@@ -77,6 +87,19 @@ def register(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--converge-timeout", type=_positive, default=60.0, metavar="S", help="default 60"
+    )
+    parser.add_argument(
+        "--think",
+        type=_positive,
+        metavar="S",
+        help="mean pause between a user's steps, drawn from S/2..3S/2 (default 0.05-0.2 s)",
+    )
+    parser.add_argument(
+        "--error-grace",
+        type=_non_negative,
+        default=2.0,
+        metavar="S",
+        help="seconds after service is back that a failed request may still be sent (2)",
     )
     parser.add_argument("--out", type=Path, default=Path("drills"), metavar="DIR")
     sandbox = parser.add_argument_group("sandbox")
@@ -131,6 +154,8 @@ def run(args: argparse.Namespace) -> int:
         fault_at=args.fault_at,
         hold=args.hold,
         converge_timeout=args.converge_timeout,
+        think=args.think,
+        error_grace=args.error_grace,
     )
     previous = _interrupt_on_termination()
     target: Target | None = None

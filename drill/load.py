@@ -24,6 +24,8 @@ from drill.model import Ack, Outcome, RequestRecord
 
 REGION_HEADER = "x-bookstore-region"
 REQUEST_TIMEOUT_SECONDS = 5.0
+# A user's pause between steps, drawn uniformly from this range (seconds); `--think S` sets
+# S/2..3S/2 instead.
 THINK_SECONDS = (0.05, 0.2)
 CHECKOUT_ATTEMPTS = 12
 CHECKOUT_BUDGET_SECONDS = 30.0
@@ -201,8 +203,10 @@ class User(threading.Thread):
         stop: threading.Event,
         deadline: float,
         seed: int = 0,
+        think: tuple[float, float] = THINK_SECONDS,
     ) -> None:
         super().__init__(name=f"drill-user-{index}", daemon=True)
+        self.think = think
         self.index = index
         self.session = session
         self.api = api
@@ -262,7 +266,21 @@ class User(threading.Thread):
 
     # -- the journey ---------------------------------------------------------------------
 
+    def _think(self) -> bool:
+        """A pause between steps; False when the load ended meanwhile: the user leaves
+        rather than finishing the journey (all users waking at the end and firing their next
+        steps at once would be a burst no real crowd makes)."""
+        self._pause(*self.think)
+        return self._running()
+
+    def _pause_after_failure(self) -> None:
+        # At least a think time: a user whose page failed does not reload it at once.
+        self._pause(max(0.2, self.think[0]), max(0.5, self.think[1]))
+
     def run(self) -> None:
+        # Users arrive spread over one think time, as visitors do, not all in the same
+        # millisecond: a burst of N simultaneous first requests measures a queue, not a system.
+        self._pause(0.0, self.think[1])
         while self._running() and self.journeys < MAX_JOURNEYS_PER_USER:
             self.journeys += 1
             try:
@@ -274,30 +292,29 @@ class User(threading.Thread):
                         "error", f"{type(exc).__name__}: {exc}"[:200],
                     )
                 )  # fmt: skip
-                self._pause(0.2, 0.5)
+                self._pause_after_failure()
 
     def journey(self) -> None:
         listing = self.call("browse", "GET", "/books?limit=20")
         if isinstance(listing.body, dict) and listing.body.get("items"):
             self.book_ids = [str(b["id"]) for b in listing.body["items"]]
         if not self.book_ids:
-            self._pause(0.2, 0.5)
+            self._pause_after_failure()
             return
         book = self.random.choice(self.book_ids)
-        self._pause(*THINK_SECONDS)
+        if not self._think():
+            return
         self.call("book", "GET", f"/books/{book}", ok=(200,))
         if self.journeys % 3 == 1:
             self.call("bestsellers", "GET", "/bestsellers")
         quantity = self.random.randint(1, 3)
-        if not self._put_cart(book, quantity):
+        if not self._put_cart(book, quantity) or not self._think():
             return
-        self._pause(*THINK_SECONDS)
         order = self._checkout(book, quantity)
-        if order is None:
+        if order is None or not self._think():
             return
-        self._pause(*THINK_SECONDS)
         self.call("order", "GET", f"/orders/{order}")
-        self._pause(*THINK_SECONDS)
+        self._think()
 
     def _put_cart(self, book: str, quantity: int) -> bool:
         reply = self.call("cart", "PUT", f"/cart/{book}", {"quantity": quantity})
@@ -337,6 +354,11 @@ class User(threading.Thread):
         return None
 
 
+def think_range(mean: float | None) -> tuple[float, float]:
+    """The pause range for a mean think time (None: the default range)."""
+    return THINK_SECONDS if mean is None else (mean / 2, mean * 3 / 2)
+
+
 def run_users(
     sessions: list[Session],
     api: str,
@@ -344,9 +366,11 @@ def run_users(
     stop: threading.Event,
     deadline: float,
     seed: int = 0,
+    think: tuple[float, float] = THINK_SECONDS,
 ) -> list[User]:
     users = [
-        User(i, s, api, recorder, stop, deadline, seed) for i, s in enumerate(sessions, start=1)
+        User(i, s, api, recorder, stop, deadline, seed, think)
+        for i, s in enumerate(sessions, start=1)
     ]
     for user in users:
         user.start()

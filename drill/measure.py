@@ -8,6 +8,7 @@ sandbox and for AWS.
 from __future__ import annotations
 
 import json
+import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -185,6 +186,150 @@ def client_errors(records: Iterable[RequestRecord]) -> Errors:
         first=min((r.t for r in failed), default=None),
         last=max((r.end for r in failed), default=None),
     )
+
+
+DEFAULT_ERROR_GRACE = 2.0
+OUTSIDE_LISTED = 20
+
+
+@dataclass(frozen=True)
+class ErrorWindow:
+    """Where a user may see a failure: from the fault until service is back, plus a grace.
+
+    Service is back at the later of the recovery point (the first of K consecutive good
+    checkouts: RTO) and the routing switch (detection): until traffic has moved, requests the
+    front door does not retry (a cart update) still go to the failed region. A failed request
+    lies inside the window when it was still running at the fault (it ended after the
+    injection began) and was sent no later than the window's end; every other failure (before
+    the fault, or after service was back: the failback, say) lies outside. `end` is None when
+    service never came back (then the RTO gate speaks). All times on the drill clock."""
+
+    start: float
+    back_at: float | None
+    grace: float
+    inside: int
+    outside: list[RequestRecord]
+
+    @property
+    def end(self) -> float | None:
+        return None if self.back_at is None else self.back_at + self.grace
+
+    def to_json(self, fault_at: float | None) -> dict[str, Any]:
+        def rel(value: float | None) -> float | None:
+            return None if value is None or fault_at is None else _round(value - fault_at)
+
+        return {
+            "startsAt": _round(self.start),
+            "serviceBackAt": _round(self.back_at),
+            "graceSeconds": self.grace,
+            "endsAt": _round(self.end),
+            "endsSecondsAfterFault": rel(self.end),
+            "inside": self.inside,
+            "outside": len(self.outside),
+            "outsideRequests": [
+                {
+                    "t": round(r.t, 3),
+                    "end": round(r.end, 3),
+                    "secondsAfterFault": rel(r.t),
+                    "step": r.step,
+                    "status": r.status,
+                    "region": r.region,
+                    "error": r.error[:120],
+                }
+                for r in self.outside[:OUTSIDE_LISTED]
+            ],
+        }
+
+
+def error_window(
+    records: Iterable[RequestRecord],
+    start: float,
+    fault_at: float,
+    recovery_result: Recovery,
+    detection: Detection | None,
+    grace: float = DEFAULT_ERROR_GRACE,
+) -> ErrorWindow:
+    """Sorts the failed requests into inside and outside the failover window (see
+    `ErrorWindow`); `start` is when the injection began, `fault_at` when it was done."""
+    back_at: float | None = None
+    if recovery_result.rto is not None:
+        back_at = fault_at + recovery_result.rto
+        if detection is not None and detection.seconds is not None:
+            back_at = max(back_at, fault_at + detection.seconds)
+    end = None if back_at is None else back_at + grace
+    inside = 0
+    outside: list[RequestRecord] = []
+    for record in sorted(records, key=lambda r: r.t):
+        if record.outcome == "ok":
+            continue
+        if record.end >= start and (end is None or record.t <= end):
+            inside += 1
+        else:
+            outside.append(record)
+    return ErrorWindow(start, back_at, grace, inside, outside)
+
+
+# -- latency per phase -------------------------------------------------------------------
+
+
+def percentile(values: Sequence[float], q: float) -> float | None:
+    """Nearest-rank percentile (q in 0..1); None for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))
+    return ordered[index]
+
+
+@dataclass(frozen=True)
+class Phase:
+    """The requests sent in [start, end): how many, how many failed, and the latency of the
+    successful ones (a timeout says nothing about how fast the system answers)."""
+
+    name: str
+    start: float
+    end: float
+    requests: int
+    errors: int
+    latencies: tuple[float, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        ms = [v * 1000 for v in self.latencies]
+        span = self.end - self.start
+
+        def pct(q: float) -> float | None:
+            value = percentile(ms, q)
+            return None if value is None else round(value, 1)
+
+        return {
+            "fromSeconds": round(self.start, 3),
+            "toSeconds": round(self.end, 3),
+            "requests": self.requests,
+            "errors": self.errors,
+            "requestsPerSecond": round(self.requests / span, 2) if span > 0 else None,
+            "latencyMs": {"p50": pct(0.5), "p95": pct(0.95), "p99": pct(0.99)},
+        }
+
+
+def phases(
+    records: Iterable[RequestRecord], bounds: Sequence[tuple[str, float, float]]
+) -> list[Phase]:
+    """One `Phase` per (name, start, end), each request in the phase it was sent in."""
+    every = list(records)
+    found = []
+    for name, start, end in bounds:
+        sent = [r for r in every if start <= r.t < end]
+        found.append(
+            Phase(
+                name=name,
+                start=start,
+                end=end,
+                requests=len(sent),
+                errors=sum(1 for r in sent if r.outcome != "ok"),
+                latencies=tuple(r.latency for r in sent if r.outcome == "ok"),
+            )
+        )
+    return found
 
 
 # -- data loss ---------------------------------------------------------------------------
@@ -421,6 +566,24 @@ def table_diff(
     )
 
 
+def _outside_line(window: ErrorWindow, fault_at: float | None) -> str:
+    """One line: how many failures lay outside the window, and when the first few came
+    (seconds after the fault; negative: before it)."""
+    origin = fault_at if fault_at is not None else window.start
+
+    def when(record: RequestRecord) -> str:
+        status = "no answer" if record.status is None else str(record.status)
+        return f"{record.t - origin:+.1f} s ({record.step} {status})"
+
+    shown = ", ".join(when(r) for r in window.outside[:5])
+    more = f" and {len(window.outside) - 5} more" if len(window.outside) > 5 else ""
+    end = "never" if window.end is None else f"{window.end - origin:+.1f} s"
+    return (
+        f"{len(window.outside)} failed requests outside the failover window"
+        f" ({window.start - origin:+.1f} s to {end} after the fault): at {shown}{more}"
+    )
+
+
 # -- gates -------------------------------------------------------------------------------
 
 
@@ -447,6 +610,8 @@ def evaluate(
     boards: Sequence[BoardCheck],
     table_diffs: Sequence[TableDiff],
     blog_posts_lost: int | None = None,
+    errors_window: ErrorWindow | None = None,
+    fault_at: float | None = None,
 ) -> list[str]:
     """Every missed target as one line. Missing orders after recovery, duplicates, a wrong
     leaderboard and regions that never converge always fail; RTO and RPO fail only against
@@ -488,5 +653,7 @@ def evaluate(
             )
     if blog_posts_lost:
         failures.append(f"{blog_posts_lost} blog posts lost")
+    if errors_window is not None and errors_window.outside:
+        failures.append(_outside_line(errors_window, fault_at))
     gates.failures = failures
     return failures

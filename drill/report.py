@@ -15,20 +15,16 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
+from drill.load import think_range
+from drill.measure import percentile
 from drill.model import RequestRecord
 from drill.runner import REQUIREMENT_SECONDS, Result
+
+__all__ = ["percentile", "timeline_svg", "to_json", "to_markdown", "write_report"]
 
 
 def _r(value: float | None, digits: int = 3) -> float | None:
     return None if value is None else round(value, digits)
-
-
-def percentile(values: list[float], q: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))
-    return ordered[index]
 
 
 def to_json(outcome: Result) -> dict[str, Any]:
@@ -51,8 +47,11 @@ def to_json(outcome: Result) -> dict[str, Any]:
             "servingBefore": outcome.serving_before,
             "users": o.users,
             "durationSeconds": o.duration,
+            "thinkSeconds": [round(v, 3) for v in think_range(o.think)],
             "k": o.k,
+            "errorGraceSeconds": o.error_grace,
         },
+        "environment": outcome.environment,
         "result": "pass" if outcome.passed else "fail",
         "failures": outcome.gates.failures,
         "gates": {"maxRtoSeconds": o.max_rto, "maxRpoSeconds": o.max_rpo},
@@ -68,7 +67,10 @@ def to_json(outcome: Result) -> dict[str, Any]:
         "fault": outcome.fault_facts,
         "detection": outcome.detection.to_json() if outcome.detection else None,
         "recovery": outcome.recovery.to_json(),
-        "errors": outcome.errors.to_json(fault),
+        "errors": {
+            **outcome.errors.to_json(fault),
+            "failoverWindow": outcome.error_window.to_json(fault),
+        },
         "rpo": {
             "atFailover": None
             if outcome.failover_loss is None
@@ -103,6 +105,8 @@ def to_json(outcome: Result) -> dict[str, Any]:
                 "p95": _r(percentile(latencies, 0.95), 1),
                 "p99": _r(percentile(latencies, 0.99), 1),
             },
+            # Sent before the fault, while it was held, after the restore (ok requests' latency).
+            "phases": {p.name: p.to_json() for p in outcome.phases},
         },
         "notes": outcome.notes,
     }
@@ -116,6 +120,10 @@ def _fmt(value: Any, unit: str = " s") -> str:
     return f"{value}{unit}"
 
 
+def _loads(values: list[float] | None) -> str:
+    return "n/a" if not values else "/".join(f"{v:.2f}" for v in values)
+
+
 def to_markdown(report: dict[str, Any]) -> str:
     d = report["drill"]
     rec = report["recovery"]
@@ -123,6 +131,9 @@ def to_markdown(report: dict[str, Any]) -> str:
     err = report["errors"]
     rpo = report["rpo"]
     at_failover = rpo["atFailover"]
+    window = err["failoverWindow"]
+    think = d["thinkSeconds"]
+    env = report.get("environment") or {}
     lines = [
         f"# Failover drill {d['id']}: {d['fault']} on {d['target']}"
         + (f" ({d['region']})" if d["region"] else ""),
@@ -132,7 +143,12 @@ def to_markdown(report: dict[str, Any]) -> str:
         "",
         f"{d['users']} users, {d['durationSeconds']:g} s of load, started {d['startedAt']};"
         f" fault at {_fmt(report['events']['faultAt'])}, restored at"
-        f" {_fmt(report['events']['restoredAt'])} (drill clock).",
+        f" {_fmt(report['events']['restoredAt'])} (drill clock); think time"
+        f" {think[0]:g}-{think[1]:g} s between a user's steps.",
+        "",
+        f"Machine: {env.get('cpus', '?')} CPUs, {env.get('platform', '?')}, load average"
+        f" (1/5/15 min) {_loads(env.get('loadAverageAtStart'))} when the load started,"
+        f" {_loads(env.get('loadAverageAtEnd'))} when it stopped.",
         "",
         "| figure | measured | target | requirement |",
         "|---|---|---|---|",
@@ -154,6 +170,8 @@ def to_markdown(report: dict[str, Any]) -> str:
         f"| duplicate orders per Idempotency-Key | {report['duplicates']['count']} | 0 | 0 |",
         f"| client-visible errors | {err['count']} of {err['requests']} requests"
         f" over {_fmt(err['windowSeconds'])} | - | - |",
+        f"| failed requests outside the failover window | {window['outside']}"
+        f" ({window['inside']} inside) | 0 | - |",
         f"| convergence after the load | {_fmt(report['convergence']['secondsAfterLoadStopped'])}"
         f" ({'converged' if report['convergence']['converged'] else 'NOT converged'}) | - | - |",
         "",
@@ -174,6 +192,17 @@ def to_markdown(report: dict[str, Any]) -> str:
         f"- by step: {json.dumps(err['byStep'])}; by status: {json.dumps(err['byStatus'])}",
         f"- failed checkout attempts after the fault: {rec['failedCheckoutsAfterFault']}"
         " (every one retried with its Idempotency-Key)",
+        f"- failover window: from {_fmt(window['startsAt'])} (the fault) to"
+        f" {_fmt(window['endsAt'])} (service back at {_fmt(window['serviceBackAt'])},"
+        f" the later of RTO and detection, + {window['graceSeconds']:g} s grace):"
+        f" {window['inside']} failed requests inside, {window['outside']} outside",
+        *[
+            f"  - OUTSIDE: sent at {o['t']:.2f} s ({_fmt(o['secondsAfterFault'])} after the"
+            f" fault), {o['step']}, {o['status'] or 'no answer'}"
+            + (f" via {o['region']}" if o["region"] else "")
+            + (f": {o['error']}" if o["error"] else "")
+            for o in window["outsideRequests"]
+        ],
         "",
         "## Integrity",
         "",
@@ -218,8 +247,19 @@ def to_markdown(report: dict[str, Any]) -> str:
         "",
         f"- {load['requests']} requests in {load['journeys']} journeys,"
         f" {load['ordersAcknowledged']} orders acknowledged,"
-        f" latency p50 {load['latencyMs']['p50']} ms, p95 {load['latencyMs']['p95']} ms",
+        f" latency p50 {load['latencyMs']['p50']} ms, p95 {load['latencyMs']['p95']} ms,"
+        f" p99 {load['latencyMs']['p99']} ms",
         f"- answered by region: {json.dumps(load['byRegion'])}",
+        "",
+        "| phase (by when a request was sent) | seconds | requests | per second | errors"
+        " | p50 ms | p95 ms | p99 ms |",
+        "|---|---|---|---|---|---|---|---|",
+        *[
+            f"| {name} | {p['fromSeconds']:.1f}-{p['toSeconds']:.1f} | {p['requests']}"
+            f" | {p['requestsPerSecond']} | {p['errors']} | {p['latencyMs']['p50']}"
+            f" | {p['latencyMs']['p95']} | {p['latencyMs']['p99']} |"
+            for name, p in load["phases"].items()
+        ],
         "",
         "![timeline](timeline.svg)",
     ]

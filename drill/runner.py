@@ -11,6 +11,8 @@ Phases on the drill's clock (t = 0 when the load starts), for `--duration S`:
 from __future__ import annotations
 
 import contextlib
+import os
+import platform
 import sys
 import threading
 import time
@@ -20,7 +22,15 @@ from typing import Any, TextIO
 
 from bookstore.tables import ORDERS, TABLES
 from drill import measure
-from drill.load import Recorder, Session, User, http_call, run_users, sign_up_and_in
+from drill.load import (
+    Recorder,
+    Session,
+    User,
+    http_call,
+    run_users,
+    sign_up_and_in,
+    think_range,
+)
 from drill.model import Ack, Events, RequestRecord, Sample
 from drill.target import BlogView, DrillError, Monitor, Target
 
@@ -43,6 +53,9 @@ class Options:
     hold: float | None = None
     converge_timeout: float = CONVERGE_TIMEOUT_SECONDS
     seed: int = 0
+    # Mean pause between a user's steps (None: 50-200 ms); see `drill.load.think_range`.
+    think: float | None = None
+    error_grace: float = measure.DEFAULT_ERROR_GRACE
 
     def schedule(self) -> tuple[float, float]:
         """(fault_at, restore_at) on the drill clock: by default the fault comes after a
@@ -75,6 +88,8 @@ class Result:
     detection: measure.Detection | None
     recovery: measure.Recovery
     errors: measure.Errors
+    error_window: measure.ErrorWindow
+    phases: list[measure.Phase]
     failover_loss: measure.Loss | None
     failover_moment: str | None
     final_loss: measure.Loss
@@ -87,6 +102,7 @@ class Result:
     blog: dict[str, Any] | None = None
     cache: dict[str, Any] | None = None
     notes: list[str] = field(default_factory=list)
+    environment: dict[str, Any] = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
@@ -213,6 +229,7 @@ def run_drill(target: Target, options: Options, out: TextIO | None = None) -> Re
     if options.fault == "blog-primary-loss" and failed is not None:
         blog_before = target.blog_posts(failed)
 
+    environment = machine()
     recorder = Recorder()
     clock = recorder.now
     events = Events()
@@ -228,7 +245,15 @@ def run_drill(target: Target, options: Options, out: TextIO | None = None) -> Re
     injected = restored = False
     try:
         monitor.start()
-        users = run_users(sessions, target.api, recorder, stop, options.duration, options.seed)
+        users = run_users(
+            sessions,
+            target.api,
+            recorder,
+            stop,
+            options.duration,
+            options.seed,
+            think_range(options.think),
+        )
         next_probe = 0.0
         while (now := clock()) < options.duration:
             if not injected and now >= fault_at:
@@ -290,6 +315,7 @@ def run_drill(target: Target, options: Options, out: TextIO | None = None) -> Re
         monitor.stop_event.set()
         monitor.join(timeout=5)
     events.load_stopped_at = clock()
+    environment["loadAverageAtEnd"] = _load_average()
     records, acks = recorder.snapshot()
     progress.line(
         f"[{events.load_stopped_at:6.1f}s] load stopped: {len(records)} requests,"
@@ -335,6 +361,23 @@ def run_drill(target: Target, options: Options, out: TextIO | None = None) -> Re
         )
     recovery = measure.recovery(records, fault_time, options.k)
     errors = measure.client_errors(records)
+    window = measure.error_window(
+        records,
+        events.extra.get("injectStartedAt", fault_time),
+        fault_time,
+        recovery,
+        detection,
+        options.error_grace,
+    )
+    restored_time = events.restored_at if events.restored_at is not None else restore_at
+    phases = measure.phases(
+        records,
+        [
+            ("before", 0.0, fault_time),
+            ("during", fault_time, restored_time),
+            ("after", restored_time, max(restored_time, events.load_stopped_at)),
+        ],
+    )
 
     blog: dict[str, Any] | None = None
     if options.fault == "blog-primary-loss":
@@ -368,6 +411,8 @@ def run_drill(target: Target, options: Options, out: TextIO | None = None) -> Re
         boards=check.boards,
         table_diffs=check.table_diffs,
         blog_posts_lost=blog.get("postsLost") if blog else None,
+        errors_window=window,
+        fault_at=fault_time,
     )
     if cache is not None and cache.get("rebuiltAt") is None:
         gates.failures.append(f"the leaderboard of {failed} was not rebuilt after the cache loss")
@@ -389,6 +434,8 @@ def run_drill(target: Target, options: Options, out: TextIO | None = None) -> Re
         detection=detection,
         recovery=recovery,
         errors=errors,
+        error_window=window,
+        phases=phases,
         failover_loss=failover_loss,
         failover_moment=failover_moment,
         final_loss=check.final_loss,
@@ -401,7 +448,26 @@ def run_drill(target: Target, options: Options, out: TextIO | None = None) -> Re
         blog=blog,
         cache=cache,
         notes=notes,
+        environment=environment,
     )
+
+
+def _load_average() -> list[float] | None:
+    try:
+        return [round(v, 2) for v in os.getloadavg()]
+    except OSError:
+        return None
+
+
+def machine() -> dict[str, Any]:
+    """Where the load ran: the figures mean little without the machine and how busy it was
+    (the 1, 5 and 15 minute load averages when the load started and when it stopped)."""
+    return {
+        "cpus": os.cpu_count(),
+        "platform": platform.platform(terse=True),
+        "python": platform.python_version(),
+        "loadAverageAtStart": _load_average(),
+    }
 
 
 def _orders_in(target: Target, region: str, notes: list[str]) -> set[tuple[str, str]] | None:

@@ -161,8 +161,11 @@ class FrontDoor:
 
     def _check_loop(self, state: RegionHealth) -> None:
         interval = self.config.health_interval
-        # Well under the interval, so that `threshold` failures take about interval x threshold.
-        timeout = max(0.2, min(2.0, interval * 0.5))
+        # The whole interval (at most 2 s, Route 53's response timeout): a check that times out
+        # starts the next at once, so `threshold` failures still take about interval x threshold,
+        # and a region that is merely slow under load (a busy 2-core machine answers /health in
+        # well over half a second at times) is not failed over by mistake.
+        timeout = max(0.2, min(2.0, interval))
         while True:
             started = time.monotonic()
             status: int | None

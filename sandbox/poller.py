@@ -3,8 +3,9 @@
 Lambda's event source mapping reads a shard in order, invokes the function with up to
 `batch_size` records, and on failure retries from the first failed record (partial batch
 response) or, when the function raised, bisects the batch; a record that still fails after
-`maximum_retry_attempts` is logged and skipped (in AWS it goes to the on-failure destination).
-The settings come from `bookstore.stream_config.ORDERS_STREAM_CONSUMER`, as in the Pulumi
+`maximum_retry_attempts` (or once older than `maximum_record_age_seconds`) is logged and
+skipped (in AWS it goes to the on-failure destination); -1 means no limit, as in Lambda. The
+settings come from `bookstore.stream_config.ORDERS_STREAM_CONSUMER`, as in the Pulumi
 component.
 """
 
@@ -47,6 +48,10 @@ MAX_PAGE = 1000
 FAST_READ_SECONDS = 0.2
 SLOW_READ_SECONDS = 0.5
 RECENT_EVENT_IDS = 2000
+# Lambda's value for "no limit" (MaximumRetryAttempts, MaximumRecordAgeInSeconds).
+UNLIMITED = -1
+# While a batch keeps failing, one log line on the first retry and then every so many.
+RETRY_LOG_EVERY = 10
 
 
 def to_lambda_json(value: Any) -> Any:
@@ -123,13 +128,24 @@ class BatchInvoker:
                 return
             records = records[retry_from:]
             attempt += 1
-            if attempt > self.config.maximum_retry_attempts:
-                self._give_up(records, f"exhausted {self.config.maximum_retry_attempts} retries")
+            limit = self.config.maximum_retry_attempts
+            if limit != UNLIMITED and attempt > limit:
+                self._give_up(records, f"exhausted {limit} retries")
                 return
-            self.sleep(min(2.0, 0.1 * 2**attempt))
+            if attempt == 1 or attempt % RETRY_LOG_EVERY == 0:
+                log.warning(
+                    "%d records failed from sequence number %s; retry %d%s",
+                    len(records),
+                    records[0]["dynamodb"]["SequenceNumber"],
+                    attempt,
+                    "" if limit == UNLIMITED else f" of {limit}",
+                )
+            self.sleep(min(2.0, 0.1 * 2 ** min(attempt, 5)))
 
     def _drop_expired(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
         limit = self.config.maximum_record_age_seconds
+        if limit == UNLIMITED:
+            return records
         now = time.time()
         fresh = [
             r for r in records if now - float(r["dynamodb"]["ApproximateCreationDateTime"]) <= limit

@@ -54,6 +54,9 @@ class Store:
     lock: threading.Lock = field(default_factory=threading.Lock)
     lose_next_order_in: str | None = None  # the next order's replication to here is lost
     double_count: bool = False
+    # After the restore, this many requests fail with 500 (a failback that is not seamless).
+    errors_after_restore: int = 0
+    restored: bool = False
 
     def other(self, name: str) -> str:
         return S if name == P else P
@@ -120,6 +123,11 @@ def make_server(store: Store) -> ThreadingHTTPServer:
             state = store.regions[region]
             if state.down:
                 return self.reply(503, {"message": "Service Unavailable"})
+            with store.lock:
+                glitch = store.restored and store.errors_after_restore > 0
+                store.errors_after_restore -= int(glitch)
+            if glitch:
+                return self.reply(500, {"error": {"code": "INTERNAL"}}, region)
             auth = self.headers.get("authorization", "")
             customer = ""
             if auth:
@@ -217,6 +225,7 @@ class FakeTarget(Target):
     def restore(self, fault: str, region: str) -> None:
         self.store.regions[region].down = False
         self.store.regions[region].unhealthy = False
+        self.store.restored = True
         self.restored.append(region)
 
     def scan(self, region: str, table: TableDefinition) -> list[dict[str, Any]]:

@@ -140,6 +140,91 @@ def test_client_errors_count_and_window() -> None:
     assert errors.to_json(10.0)["firstSecondsAfterFault"] == pytest.approx(0.2)
 
 
+def _window(records: list[RequestRecord], rto: float | None, detected: float | None) -> Any:
+    fault = 10.0
+    recovered = measure.Recovery(5, rto, rto, 0)
+    detection = measure.Detection(detected, detected, None)
+    return measure.error_window(records, 9.9, fault, recovered, detection, grace=2.0)
+
+
+def test_failures_between_the_fault_and_service_back_plus_grace_lie_inside() -> None:
+    records = [
+        rec(9.0, "error", step="browse"),  # failed before the fault
+        rec(9.5, "no-answer", latency=5.0, step="cart"),  # in flight at the fault: inside
+        rec(11.0, "error"),
+        rec(12.0, "ok"),
+        rec(15.9, "no-answer", latency=5.0, step="cart"),  # sent before the end (16.0)
+        rec(16.1, "error", step="order", status=404),  # after service was back + grace
+        rec(40.0, "error", step="checkout", status=409),  # the failback, say
+    ]
+    # RTO 1.5 s, routing moved at 4 s: service back at 14.0, the window ends at 16.0.
+    window = _window(records, rto=1.5, detected=4.0)
+    assert (window.start, window.back_at, window.end) == (9.9, 14.0, 16.0)
+    assert window.inside == 3
+    assert [(r.t, r.step) for r in window.outside] == [(9.0, "browse"), (16.1, "order"),
+                                                       (40.0, "checkout")]  # fmt: skip
+    out = window.to_json(fault_at=10.0)
+    assert (out["inside"], out["outside"], out["endsSecondsAfterFault"]) == (3, 3, 6.0)
+    assert out["outsideRequests"][1]["secondsAfterFault"] == pytest.approx(6.1)
+    assert out["outsideRequests"][1]["status"] == 404
+
+
+def test_the_window_ends_at_the_later_of_rto_and_detection() -> None:
+    late_rto = _window([], rto=7.0, detected=3.0)
+    assert late_rto.back_at == 17.0
+    no_detection = _window([], rto=2.0, detected=None)
+    assert no_detection.back_at == 12.0
+
+
+def test_without_recovery_every_failure_after_the_fault_is_inside() -> None:
+    window = _window([rec(8.0, "error"), rec(100.0, "error")], rto=None, detected=3.0)
+    assert window.end is None
+    assert window.inside == 1
+    assert [r.t for r in window.outside] == [8.0]
+
+
+def test_errors_outside_the_window_always_fail_with_their_times() -> None:
+    window = _window([rec(9.0, "no-answer", step="browse"), rec(16.1, "error", status=404)],
+                     rto=1.5, detected=4.0)  # fmt: skip
+    gates = measure.Gates()
+    loss = measure.Loss(0, [], None)
+    failures = measure.evaluate(
+        gates,
+        fault_expects_recovery=True,
+        recovery_result=None,
+        failover_loss=None,
+        final_loss=loss,
+        dup=measure.Duplicates({}, {}),
+        boards=[],
+        table_diffs=[],
+        errors_window=window,
+        fault_at=10.0,
+    )
+    assert failures == [
+        "2 failed requests outside the failover window (-0.1 s to +6.0 s after the fault):"
+        " at -1.0 s (browse no answer), +6.1 s (checkout 404)"
+    ]
+
+
+def test_phases_split_requests_by_when_they_were_sent() -> None:
+    records = [rec(1.0, latency=0.1), rec(2.0, latency=0.3), rec(10.5, "error", latency=5.0)]
+    records += [rec(11.0 + i * 0.1, latency=0.01 * (i + 1)) for i in range(100)]
+    records += [rec(30.0, latency=0.2)]
+    before, during, after = measure.phases(
+        records, [("before", 0.0, 10.0), ("during", 10.0, 30.0), ("after", 30.0, 40.0)]
+    )
+    assert (before.requests, during.requests, after.requests) == (2, 101, 1)
+    assert (before.errors, during.errors, after.errors) == (0, 1, 0)
+    out = during.to_json()
+    # The failed request's 5 s is not a latency: p50/p99 of the 100 successes (10..1000 ms).
+    assert out["latencyMs"] == {"p50": 500.0, "p95": 950.0, "p99": 990.0}
+    assert out["requestsPerSecond"] == pytest.approx(101 / 20)
+    assert before.to_json()["latencyMs"]["p50"] == 100.0
+    empty = measure.phases([], [("x", 0.0, 1.0)])[0].to_json()
+    assert empty["requests"] == 0
+    assert empty["latencyMs"] == {"p50": None, "p95": None, "p99": None}
+
+
 # -- RPO ------------------------------------------------------------------------------------
 
 

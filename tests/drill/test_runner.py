@@ -89,6 +89,63 @@ def test_an_order_lost_in_replication_always_fails(fake: FakeTarget, tmp_path: P
     assert convergence["converged"] is False
 
 
+def test_errors_after_the_failover_window_fail_the_drill_with_their_times(
+    fake: FakeTarget, tmp_path: Path
+) -> None:
+    fake.store.errors_after_restore = 3  # the failback is not seamless
+    code, report, directory = run_cli(fake, tmp_path, "--think", "0.05", "--error-grace", "0")
+    assert code == 1
+    failures = report["failures"]
+    assert isinstance(failures, list)
+    assert len(failures) == 1
+    assert failures[0].startswith("3 failed requests outside the failover window (")
+    errors = report["errors"]
+    assert isinstance(errors, dict)
+    window = errors["failoverWindow"]
+    assert window["outside"] == 3
+    assert window["inside"] == errors["count"] - 3
+    restore = report["events"]["restoreAt"]  # type: ignore[index]
+    for request in window["outsideRequests"]:
+        assert request["status"] == 500
+        assert request["t"] >= restore > window["endsAt"]
+        assert f"{request['secondsAfterFault']:+.1f} s" in failures[0]
+    assert "OUTSIDE: sent at" in (directory / "report.md").read_text()
+
+
+def test_the_report_records_the_load_per_phase_and_the_machine(
+    fake: FakeTarget, tmp_path: Path
+) -> None:
+    code, report, directory = run_cli(fake, tmp_path, "--think", "0.1", "--error-grace", "1")
+    assert code == 0, report["failures"]
+    drill = report["drill"]
+    assert isinstance(drill, dict)
+    assert drill["thinkSeconds"] == [0.05, 0.15]
+    assert drill["errorGraceSeconds"] == 1.0
+    load = report["load"]
+    assert isinstance(load, dict)
+    phases = load["phases"]
+    assert list(phases) == ["before", "during", "after"]
+    assert sum(p["requests"] for p in phases.values()) == load["requests"]
+    assert phases["before"]["errors"] == phases["after"]["errors"] == 0
+    assert phases["during"]["fromSeconds"] == report["events"]["faultAt"]  # type: ignore[index]
+    for phase in phases.values():
+        assert phase["requests"] > 0
+        assert phase["latencyMs"]["p99"] >= phase["latencyMs"]["p50"] > 0
+    errors = report["errors"]
+    assert isinstance(errors, dict)
+    assert errors["failoverWindow"]["outside"] == 0
+    assert errors["failoverWindow"]["inside"] == errors["count"] > 0  # the fault was felt
+    assert errors["failoverWindow"]["graceSeconds"] == 1.0
+    environment = report["environment"]
+    assert isinstance(environment, dict)
+    assert environment["cpus"] >= 1
+    assert len(environment["loadAverageAtStart"]) == len(environment["loadAverageAtEnd"]) == 3
+    markdown = (directory / "report.md").read_text()
+    assert "| before | 0.0-" in markdown
+    assert "load average (1/5/15 min)" in markdown
+    assert "failed requests outside the failover window | 0" in markdown
+
+
 def test_a_leaderboard_that_disagrees_with_orders_fails(fake: FakeTarget, tmp_path: Path) -> None:
     fake.store.double_count = True
     code, report, _ = run_cli(fake, tmp_path)

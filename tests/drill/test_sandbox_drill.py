@@ -1,6 +1,10 @@
-"""One short real drill: the drill starts a sandbox of its own on free ports, takes the primary
-region out under load, restores it, and must meet its targets. At most 40 s of load; the
-sandbox start and the convergence wait come on top.
+"""One short real drill on a sandbox of its own: with no sandbox on its port base, the drill
+starts one on free ports, takes the primary region out under a little load, restores it,
+writes its report, and stops the sandbox again, leaving no process and no port behind. 20 s
+of load; the sandbox start and the convergence wait come on top.
+
+The load test proper (50 users, 60 s, errors only inside the failover window) runs on the
+sandbox tests' shared sandbox: tests/sandbox/test_load_fault.py.
 
 Whatever happens, the fixture leaves no process behind: it kills every process group the
 sandbox's state file names.
@@ -26,8 +30,8 @@ from sandbox.config import build_config
 from sandbox.procs import port_in_use
 
 REPO = Path(__file__).resolve().parents[2]
-DRILL_TIMEOUT_SECONDS = 420
-MAX_RTO, MAX_RPO = 20.0, 5.0
+DRILL_TIMEOUT_SECONDS = 300
+MAX_RTO, MAX_RPO = 12.0, 5.0
 
 
 def free_port_base() -> int:
@@ -93,8 +97,8 @@ def test_region_outage_drill_on_its_own_sandbox(box: Box, tmp_path: Path) -> Non
         sys.executable, "-m", "drill",
         "--port-base", str(box.port_base),
         "--fault", "region-outage",
-        "--users", "4",
-        "--duration", "40",
+        "--users", "2",
+        "--duration", "20",
         "--max-rto", str(MAX_RTO),
         "--max-rpo", str(MAX_RPO),
         "--out", str(out),
