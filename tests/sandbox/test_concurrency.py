@@ -90,14 +90,23 @@ def race(*calls: Callable[[], Reply]) -> list[Reply]:
 
 
 def replicated_alike(box: Sandbox, token: str) -> tuple[Any, list[dict[str, Any]]]:
-    """Wait until both regions show the same cart and orders; returns them."""
+    """Wait until both regions show the same cart and orders, and still do a second later;
+    returns them. One look is not enough: while a last-writer-wins repair is in flight, both
+    regions can briefly show the same losing version before the winner replaces it."""
     bases = [box.api(box.primary), box.api(box.secondary)]
+    seen: list[tuple[Any, list[dict[str, Any]]]] = []
 
     def alike() -> tuple[Any, list[dict[str, Any]]] | None:
         views = [(cart_of(b, token), orders_of(b, token)) for b in bases]
-        return views[0] if views[0] == views[1] else None
+        if views[0] != views[1]:
+            seen.clear()
+            return None
+        if seen and seen[-1] == views[0]:
+            return views[0]
+        seen[:] = [views[0]]
+        return None
 
-    result: tuple[Any, list[dict[str, Any]]] = eventually(alike, timeout=CONVERGE, interval=0.2)
+    result: tuple[Any, list[dict[str, Any]]] = eventually(alike, timeout=CONVERGE, interval=1.0)
     return result
 
 
