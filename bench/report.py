@@ -45,33 +45,25 @@ def cold_start(s: dict[str, Any]) -> list[str]:
         ]
     ]
     floor = s.get("floor")
-    if floor:
-        rows.append(
-            [
-                "floor: boto3 client + one GetItem, no framework",
-                _ms(floor["medianImportMs"]),
-                _ms(floor["medianFirstInvokeMs"]),
-                _ms(floor["medianInProcessMs"]),
-                _ms(floor["medianProcessWallMs"]),
-                f"{_x(floor['ratio'])} (wall {_x(floor['ratioProcessWall'])})",
-                "1.00x",
-                "",
-            ]
-        )
-    typed = s.get("floorWithPydantic")
-    if typed:
-        rows.append(
-            [
-                "floor + pydantic (import, one model validated)",
-                _ms(typed["medianImportMs"]),
-                _ms(typed["medianFirstInvokeMs"]),
-                _ms(typed["medianInProcessMs"]),
-                _ms(typed["medianProcessWallMs"]),
-                f"{_x(typed['ratio'])} (wall {_x(typed['ratioProcessWall'])})",
-                _x(typed["ratioToFloor"]),
-                "",
-            ]
-        )
+    references = (
+        ("floor", "floor: boto3 client + one GetItem, no framework"),
+        ("floorWithPydantic", "floor + pydantic (import, one model validated)"),
+    )
+    for key, label in references:
+        ref = s.get(key)
+        if ref:
+            rows.append(
+                [
+                    label,
+                    _ms(ref["medianImportMs"]),
+                    _ms(ref["medianFirstInvokeMs"]),
+                    _ms(ref["medianInProcessMs"]),
+                    _ms(ref["medianProcessWallMs"]),
+                    f"{_x(ref['ratio'])} (wall {_x(ref['ratioProcessWall'])})",
+                    _x(ref.get("ratioToFloor", 1.0)),
+                    "",
+                ]
+            )
     for name, label in (
         ("api", "API handler, GET /books/{id}"),
         ("stream", "stream handler, 1 INSERT"),
