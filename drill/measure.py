@@ -189,6 +189,9 @@ def client_errors(records: Iterable[RequestRecord]) -> Errors:
 
 
 DEFAULT_ERROR_GRACE = 2.0
+# How long before a fault a cart write may be missing from the survivor (without --max-rpo).
+DEFAULT_LAG_BUDGET = 5.0
+_LAG_CONFLICTS = ("EMPTY_CART", "CART_CHANGED")
 OUTSIDE_LISTED = 20
 
 
@@ -209,6 +212,10 @@ class ErrorWindow:
     grace: float
     inside: int
     outside: list[RequestRecord]
+    # Checkouts refused (409) because the shopper's last cart write, acknowledged by the
+    # failed region just before the fault, had not replicated yet: the cart's share of the
+    # RPO, not a routing failure. Counted and listed, not failed (within the lag budget).
+    in_lag: list[RequestRecord] = field(default_factory=list)
 
     @property
     def end(self) -> float | None:
@@ -226,6 +233,11 @@ class ErrorWindow:
             "endsSecondsAfterFault": rel(self.end),
             "inside": self.inside,
             "outside": len(self.outside),
+            "cartWritesInTheLag": len(self.in_lag),
+            "cartWritesInTheLagRequests": [
+                {"t": round(r.t, 3), "secondsAfterFault": rel(r.t), "error": r.error[:120]}
+                for r in self.in_lag[:OUTSIDE_LISTED]
+            ],
             "outsideRequests": [
                 {
                     "t": round(r.t, 3),
@@ -248,9 +260,13 @@ def error_window(
     recovery_result: Recovery,
     detection: Detection | None,
     grace: float = DEFAULT_ERROR_GRACE,
+    lag_budget: float = DEFAULT_LAG_BUDGET,
 ) -> ErrorWindow:
     """Sorts the failed requests into inside and outside the failover window (see
-    `ErrorWindow`); `start` is when the injection began, `fault_at` when it was done."""
+    `ErrorWindow`); `start` is when the injection began, `fault_at` when it was done. A
+    checkout refused as EMPTY_CART or CART_CHANGED by another region than the one that
+    acknowledged the shopper's last cart write, that write ending at most `lag_budget`
+    seconds before the fault, is the replication lag at work (`in_lag`), not a failure."""
     back_at: float | None = None
     if recovery_result.rto is not None:
         back_at = fault_at + recovery_result.rto
@@ -259,14 +275,34 @@ def error_window(
     end = None if back_at is None else back_at + grace
     inside = 0
     outside: list[RequestRecord] = []
+    in_lag: list[RequestRecord] = []
+    last_cart_write: dict[int, RequestRecord] = {}
     for record in sorted(records, key=lambda r: r.t):
         if record.outcome == "ok":
+            if record.step == "cart" and record.method in ("PUT", "DELETE"):
+                last_cart_write[record.user] = record
             continue
         if record.end >= start and (end is None or record.t <= end):
             inside += 1
+        elif _refused_for_the_lag(record, last_cart_write.get(record.user), start, lag_budget):
+            in_lag.append(record)
         else:
             outside.append(record)
-    return ErrorWindow(start, back_at, grace, inside, outside)
+    return ErrorWindow(start, back_at, grace, inside, outside, in_lag)
+
+
+def _refused_for_the_lag(
+    record: RequestRecord, write: RequestRecord | None, fault: float, budget: float
+) -> bool:
+    return (
+        record.step == "checkout"
+        and record.status == 409
+        and any(code in record.error for code in _LAG_CONFLICTS)
+        and write is not None
+        and write.region is not None
+        and write.region != record.region
+        and fault - budget <= write.end <= fault
+    )
 
 
 # -- latency per phase -------------------------------------------------------------------

@@ -195,7 +195,10 @@ def to_markdown(report: dict[str, Any]) -> str:
         f"- failover window: from {_fmt(window['startsAt'])} (the fault) to"
         f" {_fmt(window['endsAt'])} (service back at {_fmt(window['serviceBackAt'])},"
         f" the later of RTO and detection, + {window['graceSeconds']:g} s grace):"
-        f" {window['inside']} failed requests inside, {window['outside']} outside",
+        f" {window['inside']} failed requests inside, {window['outside']} outside;"
+        f" {window.get('cartWritesInTheLag', 0)} checkouts refused because the shopper's last"
+        " cart write, acknowledged by the failed region just before the fault, had not"
+        " replicated yet (the cart's RPO; the drill puts the line back and retries)",
         *[
             f"  - OUTSIDE: sent at {o['t']:.2f} s ({_fmt(o['secondsAfterFault'])} after the"
             f" fault), {o['step']}, {o['status'] or 'no answer'}"

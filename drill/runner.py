@@ -368,6 +368,8 @@ def run_drill(target: Target, options: Options, out: TextIO | None = None) -> Re
         recovery,
         detection,
         options.error_grace,
+        # A cart write may be missing from the survivor for as long as the RPO allows.
+        options.max_rpo if options.max_rpo is not None else measure.DEFAULT_LAG_BUDGET,
     )
     restored_time = events.restored_at if events.restored_at is not None else restore_at
     phases = measure.phases(

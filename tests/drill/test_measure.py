@@ -332,3 +332,34 @@ def test_table_diff_by_key() -> None:
         "2": {"A": {"id": "2", "v": 2}, "B": {"id": "2", "v": 3}}
     }
     assert measure.table_diff("Books", a, list(reversed(a)), ("id",)).count == 0
+
+
+def _cart_write(t: float, region: str | None) -> RequestRecord:
+    return RequestRecord(t, 0.05, 1, "cart", "PUT", "/cart/dune", 200, region, "ok")
+
+
+def _empty_cart(t: float, region: str | None) -> RequestRecord:
+    error = '{"code": "EMPTY_CART", "message": "the cart is empty"}'
+    return RequestRecord(t, 0.05, 1, "checkout", "POST", "/orders", 409, region, "error", error)
+
+
+def test_a_checkout_missing_a_cart_write_caught_in_the_lag_is_not_a_failure() -> None:
+    # The primary acknowledged the line 0.1 s before it froze; the survivor never got it.
+    lagged = _window([_cart_write(9.8, P), _empty_cart(19.0, S)], rto=1.5, detected=4.0)
+    assert (lagged.outside, [r.t for r in lagged.in_lag]) == ([], [19.0])
+    assert lagged.to_json(fault_at=10.0)["cartWritesInTheLag"] == 1
+
+
+@pytest.mark.parametrize(
+    "history",
+    [
+        [_empty_cart(19.0, S)],  # no cart write at all
+        [_cart_write(2.0, P), _empty_cart(19.0, S)],  # long before the fault: replicated
+        [_cart_write(9.8, S), _empty_cart(19.0, S)],  # the same region refused it
+        [_cart_write(9.8, P), _cart_write(18.0, S), _empty_cart(19.0, S)],  # written again
+    ],
+)
+def test_other_conflicts_after_the_window_still_fail(history: list[RequestRecord]) -> None:
+    window = _window(history, rto=1.5, detected=4.0)
+    assert [r.t for r in window.outside] == [19.0]
+    assert window.in_lag == []
