@@ -5,7 +5,6 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from bookstore.data.paging import all_items
 from bookstore.data.table import ItemTable
 from bookstore.tables import CART
 
@@ -25,15 +24,7 @@ class CartRepository:
 
     def lines(self, customer_id: str) -> list[Item]:
         # Strongly consistent: checkout must see the cart as the customer last wrote it here.
-        return list(
-            all_items(
-                self._table.query,
-                KeyConditionExpression="#customer = :customer",
-                ExpressionAttributeNames={"#customer": CUSTOMER},
-                ExpressionAttributeValues={":customer": customer_id},
-                ConsistentRead=True,
-            )
-        )
+        return self._table.partition(CUSTOMER, customer_id)
 
     def put_line(
         self,

@@ -27,15 +27,7 @@ class OrdersRepository:
         return self._table.get_item({CUSTOMER: customer_id, ORDER: order_id}, consistent)
 
     def for_customer(self, customer_id: str) -> list[Item]:
-        return list(
-            all_items(
-                self._table.query,
-                KeyConditionExpression="#customer = :customer",
-                ExpressionAttributeNames={"#customer": CUSTOMER},
-                ExpressionAttributeValues={":customer": customer_id},
-                ConsistentRead=True,
-            )
-        )
+        return self._table.partition(CUSTOMER, customer_id)
 
     def put_request(self, order: Item) -> dict[str, Any]:
         """A transaction step that writes `order` only if no order has its key yet."""

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
+from bookstore.data.paging import all_items
+
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
@@ -76,6 +78,18 @@ class ItemTable:
     def scan(self, **kwargs: Any) -> dict[str, Any]:
         """One page of a Scan; `Items` and `LastEvaluatedKey` in Python values."""
         return self._page(self.client.scan(TableName=self.name, **_request(kwargs)))
+
+    def partition(self, key_name: str, value: str) -> list[Item]:
+        """Every item under one partition key, every page, strongly consistent."""
+        return list(
+            all_items(
+                self.query,
+                KeyConditionExpression="#key = :value",
+                ExpressionAttributeNames={"#key": key_name},
+                ExpressionAttributeValues={":value": value},
+                ConsistentRead=True,
+            )
+        )
 
     @staticmethod
     def _page(response: Mapping[str, Any]) -> dict[str, Any]:
