@@ -16,6 +16,7 @@ from typing import Literal
 
 import pulumi
 import pulumi_aws as aws
+import pulumi_random as random
 
 from components.aws_helpers import (
     assume_role_policy,
@@ -30,6 +31,20 @@ DB_NAME = "wordpress"
 DB_PORT = 3306
 CONTAINER_PORT = 80
 ALB_SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+# WordPress signs its login cookies and nonces with these. Left unset, the image makes random
+# ones per container, so every task replacement, and every failover to the other region, would
+# sign everyone out. They live in the replicated secret, so both regions share them.
+WORDPRESS_KEYS = (
+    "AUTH_KEY",
+    "SECURE_AUTH_KEY",
+    "LOGGED_IN_KEY",
+    "NONCE_KEY",
+    "AUTH_SALT",
+    "SECURE_AUTH_SALT",
+    "LOGGED_IN_SALT",
+    "NONCE_SALT",
+)
+WORDPRESS_KEY_LENGTH = 64
 
 
 @dataclass(frozen=True)
@@ -176,11 +191,21 @@ class BlogTier(pulumi.ComponentResource):
             region=args.region,
             opts=opts,
         )
+        # Made once and kept in the stack's state (encrypted), not per deployment.
+        keys = {
+            key.lower(): random.RandomPassword(
+                f"{name}-wp-{key.lower().replace('_', '-')}",
+                length=WORDPRESS_KEY_LENGTH,
+                special=False,
+                opts=opts,
+            ).result
+            for key in WORDPRESS_KEYS
+        }
         aws.secretsmanager.SecretVersion(
             f"{name}-db-credentials-value",
             secret_id=secret.id,
             secret_string=pulumi.Output.json_dumps(
-                {"username": DB_USERNAME, "password": args.db_password}
+                {"username": DB_USERNAME, "password": args.db_password, **keys}
             ),
             region=args.region,
             opts=opts,
@@ -362,6 +387,13 @@ class BlogTier(pulumi.ComponentResource):
                                 "name": "WORDPRESS_DB_PASSWORD",
                                 "valueFrom": f"{v['secret']}:password::",
                             },
+                            *(
+                                {
+                                    "name": f"WORDPRESS_{key}",
+                                    "valueFrom": f"{v['secret']}:{key.lower()}::",
+                                }
+                                for key in WORDPRESS_KEYS
+                            ),
                         ],
                         "logConfiguration": {
                             "logDriver": "awslogs",

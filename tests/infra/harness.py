@@ -107,6 +107,9 @@ class RecordingMocks(pulumi.runtime.Mocks):
                 arn=f"arn:aws:s3:::{bucket}",
                 bucketRegionalDomainName=f"{bucket}.s3.{region}.amazonaws.com",
             )
+        elif typ == "random:index/randomPassword:RandomPassword":
+            # Distinct per resource, so a test can tell which value went where.
+            state["result"] = f"random-{name}"
         elif typ == "aws:acm/certificate:Certificate":
             domain = inputs["domainName"]
             state["domainValidationOptions"] = [

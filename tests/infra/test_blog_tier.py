@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from components.blog_tier import BlogTier, BlogTierArgs, replica_secret_arn
+from components.blog_tier import WORDPRESS_KEYS, BlogTier, BlogTierArgs, replica_secret_arn
 from tests.infra import harness
 
 IMAGE = "wordpress:6.8.1-php8.3-apache"
@@ -142,16 +142,37 @@ def test_credentials_in_a_secret_replicated_to_the_secondary(primary: harness.Ru
     assert secret["replicas"] == [{"region": "ap-southeast-1"}]
     value = primary.one("aws:secretsmanager/secretVersion:SecretVersion").inputs
     # The password arrives as a secret, so Pulumi encrypts it in state.
-    assert json.loads(harness.unsecret(value["secretString"])) == {
-        "username": "wordpress",
-        "password": "s3cret-password",
-    }
+    stored = json.loads(harness.unsecret(value["secretString"]))
+    assert stored.pop("username") == "wordpress"
+    assert stored.pop("password") == "s3cret-password"
+    # What is left are WordPress's cookie keys and salts, one random value each.
+    assert sorted(stored) == sorted(k.lower() for k in WORDPRESS_KEYS)
+    assert len(set(stored.values())) == len(WORDPRESS_KEYS)
     container = _container(primary)
     assert "s3cret" not in json.dumps(container)
-    assert container["secrets"] == [
+    assert container["secrets"][:2] == [
         {"name": "WORDPRESS_DB_USER", "valueFrom": f"{PRIMARY_SECRET}:username::"},
         {"name": "WORDPRESS_DB_PASSWORD", "valueFrom": f"{PRIMARY_SECRET}:password::"},
     ]
+
+
+def test_wordpress_keys_are_made_once_and_read_from_the_shared_secret(
+    primary: harness.Run, secondary: harness.Run
+) -> None:
+    # Without fixed keys every new task (and the other region) signs everyone out.
+    passwords = primary.of_type("random:index/randomPassword:RandomPassword")
+    assert len(passwords) == len(WORDPRESS_KEYS)
+    for password in passwords:
+        assert password.inputs["length"] >= 64
+    assert secondary.of_type("random:index/randomPassword:RandomPassword") == []
+    replica = replica_secret_arn(PRIMARY_SECRET, "ap-southeast-1")
+    for run, arn in ((primary, PRIMARY_SECRET), (secondary, replica)):
+        container = _container(run)
+        by_name = {s["name"]: s["valueFrom"] for s in container["secrets"]}  # type: ignore[attr-defined]
+        for key in WORDPRESS_KEYS:
+            assert by_name[f"WORDPRESS_{key}"] == f"{arn}:{key.lower()}::"
+        env = {e["name"] for e in container["environment"]}  # type: ignore[attr-defined]
+        assert not [n for n in env if n.startswith("WORDPRESS_") and n.endswith(("KEY", "SALT"))]
 
 
 def test_secondary_reads_the_replica_secret_and_the_reader(secondary: harness.Run) -> None:
