@@ -1,5 +1,5 @@
 """Lambda events and context, shaped as API Gateway (payload 2.0) and DynamoDB Streams send
-them (the same shapes as tests/conftest.py and tests/integration/test_stream.py)."""
+them; the bench and the tests (tests/lambda_harness.py) both call the handlers with these."""
 
 from __future__ import annotations
 
@@ -21,6 +21,8 @@ def http_event(
     body: str | None = None,
     sub: str | None = None,
 ) -> dict[str, Any]:
+    """An HTTP API payload 2.0 event, as the JWT authorizer passes it on (claims under
+    `requestContext.authorizer.jwt`); a body comes as JSON unless `headers` say otherwise."""
     request_context: dict[str, Any] = {
         "accountId": "123456789012",
         "apiId": "api",

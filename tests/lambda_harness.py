@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import base64
 import json
-import uuid
 from dataclasses import dataclass, field
 from typing import Any
+
+from bench.events import LambdaContext, http_event
 
 REGION = "eu-west-1"
 PREFIX = "test"
@@ -18,63 +19,6 @@ class ApiResponse:
     status: int
     headers: dict[str, str]
     body: Any = field(default=None)
-
-
-def http_event(
-    method: str,
-    path: str,
-    *,
-    query: dict[str, str] | None = None,
-    headers: dict[str, str] | None = None,
-    body: str | None = None,
-    sub: str | None = None,
-) -> dict[str, Any]:
-    """An API Gateway HTTP API payload 2.0 event, as the JWT authorizer passes it on."""
-    raw_query = "&".join(f"{k}={v}" for k, v in (query or {}).items())
-    request_context: dict[str, Any] = {
-        "accountId": "123456789012",
-        "apiId": "api",
-        "domainName": "api.example.com",
-        "http": {
-            "method": method,
-            "path": path,
-            "protocol": "HTTP/1.1",
-            "sourceIp": "127.0.0.1",
-            "userAgent": "pytest",
-        },
-        "requestId": uuid.uuid4().hex,
-        "routeKey": "$default",
-        "stage": "$default",
-        "time": "28/Nov/2026:03:00:00 +0000",
-        "timeEpoch": 1795834800000,
-    }
-    if sub is not None:
-        request_context["authorizer"] = {"jwt": {"claims": {"sub": sub}, "scopes": None}}
-    event: dict[str, Any] = {
-        "version": "2.0",
-        "routeKey": "$default",
-        "rawPath": path,
-        "rawQueryString": raw_query,
-        "headers": {k.lower(): v for k, v in (headers or {}).items()},
-        "requestContext": request_context,
-        "isBase64Encoded": False,
-    }
-    if query:
-        event["queryStringParameters"] = dict(query)
-    if body is not None:
-        event["body"] = body
-    return event
-
-
-class LambdaContext:
-    function_name = "bookstore-api"
-    memory_limit_in_mb = 512
-    invoked_function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:bookstore-api"
-    aws_request_id = "req"
-
-    @staticmethod
-    def get_remaining_time_in_millis() -> int:
-        return 30_000
 
 
 class Api:
