@@ -609,7 +609,8 @@ def _outside_line(window: ErrorWindow, fault_at: float | None) -> str:
 
     def when(record: RequestRecord) -> str:
         status = "no answer" if record.status is None else str(record.status)
-        return f"{record.t - origin:+.1f} s ({record.step} {status})"
+        # Rounded as report.json rounds secondsAfterFault, so the two never disagree.
+        return f"{round(record.t - origin, 3):+.1f} s ({record.step} {status})"
 
     shown = ", ".join(when(r) for r in window.outside[:5])
     more = f" and {len(window.outside) - 5} more" if len(window.outside) > 5 else ""

@@ -8,12 +8,16 @@ import os
 import signal
 import sys
 import time
+from pathlib import Path
 from typing import NoReturn
 
 from cli.main import CliError
 from sandbox.config import DEFAULT_PORT_BASE, PORT_SPAN, PRIMARY_REGION, SECONDARY_REGION
 
 REGIONS = (PRIMARY_REGION, SECONDARY_REGION)
+# The replicator checks for a pause between steps, every few tens of milliseconds when idle;
+# a loaded machine can stretch one step to a few seconds.
+PAUSE_ACK_SECONDS = 10.0
 
 
 def _port_base(text: str) -> int:
@@ -218,10 +222,31 @@ def _partition(args: argparse.Namespace) -> int:
     from sandbox.supervisor import load_config, running_state
 
     running_state(args.port_base)
-    (load_config(args.port_base).state_dir / "partitioned").touch()
+    state_dir = load_config(args.port_base).state_dir
+    asked = time.time()
+    (state_dir / "partitioned").touch()
+    # Return only once the replicator has seen the pause between two steps, so that a write
+    # made after this command cannot be carried over by a step that was already running.
+    deadline = time.monotonic() + PAUSE_ACK_SECONDS
+    while not _replicator_paused_since(state_dir / "replicator.json", asked):
+        if time.monotonic() >= deadline:
+            raise CliError(
+                f"the replicator did not confirm the pause within {PAUSE_ACK_SECONDS:g} s"
+                " (is it running? see `bookstore sandbox status`); replication stays paused"
+                " once it does (heal: bookstore sandbox heal)"
+            )
+        time.sleep(0.05)
     _blog_replication(args.port_base, pause=True)
     print("replication paused; both regions keep serving (heal: bookstore sandbox heal)")
     return 0
+
+
+def _replicator_paused_since(status_file: Path, asked: float) -> bool:
+    try:
+        status = json.loads(status_file.read_text())
+    except (OSError, ValueError):
+        return False
+    return bool(status.get("paused")) and float(status.get("writtenAt", 0)) >= asked
 
 
 def _heal(args: argparse.Namespace) -> int:

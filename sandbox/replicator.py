@@ -415,24 +415,32 @@ class Replicator:
         )
         self.stats.s3_copied += 1
 
-    def write_status(self) -> None:
-        status = {"paused": self.paused, **self.stats.to_json()}
+    def write_status(self, paused: bool) -> None:
+        # `writtenAt` (wall clock) lets `sandbox partition` tell a pause acknowledged after it
+        # asked for one from an older status.
+        status = {"paused": paused, "writtenAt": time.time(), **self.stats.to_json()}
         status["queued"] = sum(len(q) for t in self.tables for q in t.queues.values())
         write_json_atomic(self.status_file, status)
 
     def run_forever(self) -> None:
-        self.write_status()
+        was_paused = self.paused
+        self.write_status(was_paused)
         next_status = 0.0
         while True:
             busy = False
-            if not self.paused:
+            paused = self.paused
+            if not paused:
                 busy = self.step()
                 if time.monotonic() >= self.next_s3:
                     self.next_s3 = time.monotonic() + S3_INTERVAL_SECONDS
                     self.replicate_s3()
-            if time.monotonic() >= next_status:
+            # A pause is reported at once, and only between steps: once the status says
+            # paused, no step that could still carry a later write is under way, which is
+            # what `sandbox partition` waits for before it returns.
+            if paused != was_paused or time.monotonic() >= next_status:
                 next_status = time.monotonic() + 0.5
-                self.write_status()
+                self.write_status(paused)
+            was_paused = paused
             if not busy:
                 time.sleep(MIN_POLL_SECONDS / 2)
 

@@ -189,8 +189,14 @@ def http(
     return Reply(status, got, parsed)
 
 
-def sign_up_and_in(box: Sandbox) -> str:
-    """A new user through the sandbox's Cognito endpoint; returns an ID token."""
+@dataclass(frozen=True)
+class Tokens:
+    id_token: str
+    access_token: str
+
+
+def sign_up(box: Sandbox, prefix: str = "reader") -> Tokens:
+    """A new user through the sandbox's Cognito endpoint (confirmed at once), signed in."""
     cognito = box.status["regions"][box.primary]["cognito"]
     client = boto3.client(
         "cognito-idp",
@@ -199,7 +205,7 @@ def sign_up_and_in(box: Sandbox) -> str:
         aws_access_key_id="sandbox",
         aws_secret_access_key="sandbox",
     )
-    email = f"reader-{uuid.uuid4().hex[:10]}@example.com"
+    email = f"{prefix}-{uuid.uuid4().hex[:10]}@example.com"
     password = "Sandbox-Pass-1"
     signed_up = client.sign_up(
         ClientId=cognito["clientId"],
@@ -208,12 +214,23 @@ def sign_up_and_in(box: Sandbox) -> str:
         UserAttributes=[{"Name": "email", "Value": email}],
     )
     assert signed_up["UserConfirmed"] is True
-    auth = client.initiate_auth(
+    result = client.initiate_auth(
         ClientId=cognito["clientId"],
         AuthFlow="USER_PASSWORD_AUTH",
         AuthParameters={"USERNAME": email, "PASSWORD": password},
-    )
-    return str(auth["AuthenticationResult"]["IdToken"])
+    )["AuthenticationResult"]
+    return Tokens(str(result["IdToken"]), str(result["AccessToken"]))
+
+
+def sign_up_and_in(box: Sandbox) -> str:
+    """A new user through the sandbox's Cognito endpoint; returns an ID token."""
+    return sign_up(box).id_token
+
+
+# How long a replicated write (or a leaderboard count fed by the stream) may take to show in
+# the other region before a test gives up: typically well under a second, but a loaded 2-core
+# machine can stretch it; a broken replication path still fails.
+CONVERGE = 20.0
 
 
 def eventually(check: Callable[[], Any], timeout: float = 10.0, interval: float = 0.1) -> Any:

@@ -25,13 +25,12 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 from moto.utilities.utils import load_resource
 
-from tests.sandbox.conftest import Sandbox, eventually, http
+from tests.sandbox.conftest import Sandbox, eventually, http, sign_up
 
 # moto's Cognito signs every token with this key pair (the public half is the pool's JWKS).
 MOTO_KEY = RSAKey.import_key(load_resource("cognitoidp/resources/jwks-private.json"))
@@ -66,32 +65,12 @@ def sign(claims: dict[str, Any], key: RSAKey = MOTO_KEY, kid: str = MOTO_KID) ->
     return jwt.encode({"alg": "RS256", "kid": kid, "typ": "JWT"}, claims, key)
 
 
-def sign_up(box: Sandbox) -> Shopper:
+def new_shopper(box: Sandbox) -> Shopper:
     """A new shopper through the sandbox's Cognito, with both of its tokens."""
-    cognito = box.status["regions"][box.primary]["cognito"]
-    client = boto3.client(
-        "cognito-idp",
-        endpoint_url=cognito["endpoint"],
-        region_name=cognito["region"],
-        aws_access_key_id="sandbox",
-        aws_secret_access_key="sandbox",
-    )
-    email, password = f"authz-{uuid.uuid4().hex[:10]}@example.com", "Sandbox-Pass-1"
-    client.sign_up(
-        ClientId=cognito["clientId"],
-        Username=email,
-        Password=password,
-        UserAttributes=[{"Name": "email", "Value": email}],
-    )
-    result = client.initiate_auth(
-        ClientId=cognito["clientId"],
-        AuthFlow="USER_PASSWORD_AUTH",
-        AuthParameters={"USERNAME": email, "PASSWORD": password},
-    )["AuthenticationResult"]
-    id_token, access_token = str(result["IdToken"]), str(result["AccessToken"])
-    sub = str(unverified_claims(id_token)["sub"])
-    assert unverified_claims(access_token)["sub"] == sub
-    return Shopper(id_token, access_token, sub)
+    tokens = sign_up(box, prefix="authz")
+    sub = str(unverified_claims(tokens.id_token)["sub"])
+    assert unverified_claims(tokens.access_token)["sub"] == sub
+    return Shopper(tokens.id_token, tokens.access_token, sub)
 
 
 def raw(method: str, url: str, authorization: str | None, body: Any = None) -> tuple[int, bytes]:
@@ -145,7 +124,7 @@ class World:
 
 @pytest.fixture(scope="module")
 def world(sandbox: Sandbox) -> World:
-    a, b = sign_up(sandbox), sign_up(sandbox)
+    a, b = new_shopper(sandbox), new_shopper(sandbox)
     primary, secondary = sandbox.api(sandbox.primary), sandbox.api(sandbox.secondary)
     books = [item["id"] for item in http("GET", f"{primary}/books?limit=4").body["items"]]
     assert len(books) == 4

@@ -25,10 +25,9 @@ from functools import partial
 from typing import Any
 
 from bookstore.identifiers import derive_order_id
-from tests.sandbox.conftest import Reply, Sandbox, eventually, http, sign_up_and_in
+from tests.sandbox.conftest import CONVERGE, Reply, Sandbox, eventually, http, sign_up_and_in
 
 TIMEOUT = 30  # per request, on a loaded machine
-CONVERGE = 20  # replication, on a loaded machine
 
 
 def subject(token: str) -> str:

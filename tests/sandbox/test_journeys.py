@@ -8,7 +8,7 @@ from typing import Any
 
 import boto3
 
-from tests.sandbox.conftest import Reply, Sandbox, eventually, http, sign_up_and_in
+from tests.sandbox.conftest import CONVERGE, Reply, Sandbox, eventually, http, sign_up_and_in
 
 
 def _book_ids(box: Sandbox, count: int) -> list[str]:
@@ -51,7 +51,9 @@ def test_shopper_journey_through_the_front_door(sandbox: Sandbox, token: str) ->
     assert order.body["orderId"] in [o["orderId"] for o in orders]
     assert http("GET", f"{api}/orders/{order.body['orderId']}", token=token).status == 200
     for region in (sandbox.primary, sandbox.secondary):
-        eventually(lambda r=region: _sold(sandbox.api(r), book["id"]) >= before[r] + 3, timeout=5)
+        eventually(
+            lambda r=region: _sold(sandbox.api(r), book["id"]) >= before[r] + 3, timeout=CONVERGE
+        )
 
 
 def test_web_app_config_and_site(sandbox: Sandbox) -> None:
@@ -76,7 +78,7 @@ def test_cart_and_orders_replicate_both_ways(sandbox: Sandbox, token: str) -> No
         items = http("GET", f"{base}/cart", token=token).body["items"]
         return {i["bookId"]: i["quantity"] for i in items} == {first: 1, second: 2}
 
-    eventually(lambda: both_lines(primary) and both_lines(secondary), timeout=5)
+    eventually(lambda: both_lines(primary) and both_lines(secondary), timeout=CONVERGE)
     order = _checkout(secondary, token, str(uuid.uuid4()))
     assert order.status == 201
     assert order.body["region"] == sandbox.secondary
@@ -112,7 +114,7 @@ def test_checkout_retried_in_the_other_region_is_one_order(sandbox: Sandbox) -> 
         ]
         return all(len(items) == 1 for items in lists) and lists[0] == lists[1]
 
-    eventually(converged, timeout=5)
+    eventually(converged, timeout=CONVERGE)
     again = _checkout(secondary, token, key)
     assert again.status == 200
     assert again.body["orderId"] == first.body["orderId"]
