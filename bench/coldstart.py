@@ -3,10 +3,12 @@ GET /books/<id> against a moto server; stream: one INSERT against a real Redis),
 process doing `import boto3` alone. Runs are interleaved so that load on the machine hits
 baseline and subject alike.
 
-Two reference processes split the API's ratio. The floor is the least any DynamoDB-reading
+Three reference processes split the API's ratio. The floor is the least any DynamoDB-reading
 handler does: `import boto3`, create a client, one GetItem, no framework. The floor with
 pydantic adds the least use of pydantic (import it, validate one one-field model), which any
-handler validating with pydantic, as Powertools' validation does, cannot go under."""
+handler validating with pydantic, as Powertools' validation does, cannot go under. The floor
+with Powertools puts the same GetItem behind Powertools' HTTP API router and Logger, without
+validation: what any handler routed by Powertools cannot go under."""
 
 from __future__ import annotations
 
@@ -40,6 +42,21 @@ from bench.events import http_event, order_insert_record
 TARGET_RATIO = 1.6
 PREFIX = "bench"
 CHILD_TIMEOUT_SECONDS = 60.0
+
+# Reference processes above the floor: (child mode, results key, what it does).
+REFERENCES = (
+    (
+        "floor+pydantic",
+        "floorWithPydantic",
+        "the floor plus importing pydantic and validating one one-field model",
+    ),
+    (
+        "floor+powertools",
+        "floorWithPowertools",
+        "the floor behind Powertools' HTTP API router and Logger (one route resolved, no"
+        " validation, no pydantic)",
+    ),
+)
 
 # Packages the Lambda Python runtime provides besides the standard library.
 LAMBDA_RUNTIME = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six")
@@ -88,6 +105,22 @@ elif mode in ("floor", "floor+pydantic"):
     if mode == "floor+pydantic":
         Book(id=item["Item"]["id"]["S"])
     result = {"statusCode": 200}
+elif mode == "floor+powertools":
+    import boto3
+    from aws_lambda_powertools import Logger
+    from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+    logger = Logger(service="bench")
+    app = APIGatewayHttpResolver()
+    @app.get("/books/<book_id>")
+    def get_book(book_id):
+        client = boto3.client("dynamodb", region_name=os.environ["BOOKSTORE_REGION"])
+        key = {"id": {"S": book_id}}
+        return client.get_item(TableName=os.environ["BOOKS_TABLE"], Key=key)["Item"]
+    @logger.inject_lambda_context
+    def handler(event, context):
+        return app.resolve(event, context)
+    t1 = time.perf_counter()
+    result = handler(payload, Context())
 else:
     module = __import__(mode)
     t1 = time.perf_counter()
@@ -287,12 +320,14 @@ def run(repeats: int, bundle: Path, profile: bool = True) -> Section:
         run_child("boto3", None, env)
         run_child("floor", book, env)
         run_child("floor+pydantic", book, env)
+        run_child("floor+powertools", api_event, env)
         run_child("api", api_event, env)
         run_child("stream", {"Records": [order_insert_record("warm", book)]}, env)
         samples: dict[str, list[dict[str, Any]]] = {
             "boto3": [],
             "floor": [],
             "floor+pydantic": [],
+            "floor+powertools": [],
             "api": [],
             "stream": [],
         }
@@ -300,6 +335,7 @@ def run(repeats: int, bundle: Path, profile: bool = True) -> Section:
             samples["boto3"].append(run_child("boto3", None, env))
             samples["floor"].append(run_child("floor", book, env))
             samples["floor+pydantic"].append(run_child("floor+pydantic", book, env))
+            samples["floor+powertools"].append(run_child("floor+powertools", api_event, env))
             samples["api"].append(run_child("api", api_event, env))
             record = order_insert_record(f"bench-{uuid.uuid4().hex}", book, 2000 + i)
             samples["stream"].append(run_child("stream", {"Records": [record]}, env))
@@ -309,7 +345,7 @@ def run(repeats: int, bundle: Path, profile: bool = True) -> Section:
                 f" api {samples['api'][-1]['total'] * 1000:.0f} ms,"
                 f" stream {samples['stream'][-1]['total'] * 1000:.0f} ms"
             )
-        references = samples["floor"] + samples["floor+pydantic"]
+        references = samples["floor"] + samples["floor+pydantic"] + samples["floor+powertools"]
         bad_api = [s["status"] for s in samples["api"] + references if s["status"] != 200]
         bad_stream = [s["failures"] for s in samples["stream"] if s["failures"] != []]
         if bad_api or bad_stream:
@@ -351,18 +387,17 @@ def run(repeats: int, bundle: Path, profile: bool = True) -> Section:
             "what": "import boto3, create a DynamoDB client, one GetItem; no framework",
             **floor,
         }
-        # The floor plus the least use of pydantic (import, one model, one validation): what
-        # any handler validating with pydantic (Powertools' validation does) cannot go under.
-        typed = figures("floor+pydantic")
-        typed["ratio"] = ratio(typed["medianInProcessMs"], baseline["medianInProcessMs"])
-        typed["ratioProcessWall"] = ratio(
-            typed["medianProcessWallMs"], baseline["medianProcessWallMs"]
-        )
-        typed["ratioToFloor"] = ratio(typed["medianInProcessMs"], floor["medianInProcessMs"])
-        result["floorWithPydantic"] = {
-            "what": "the floor plus importing pydantic and validating one one-field model",
-            **typed,
-        }
+        # Two floors on top of that, one per library the API is built on (the project's
+        # standards ask for both): what any handler validating with pydantic (as Powertools'
+        # validation does), or routing with Powertools, cannot go under.
+        for mode, key, what in REFERENCES:
+            ref = figures(mode)
+            ref["ratio"] = ratio(ref["medianInProcessMs"], baseline["medianInProcessMs"])
+            ref["ratioProcessWall"] = ratio(
+                ref["medianProcessWallMs"], baseline["medianProcessWallMs"]
+            )
+            ref["ratioToFloor"] = ratio(ref["medianInProcessMs"], floor["medianInProcessMs"])
+            result[key] = {"what": what, **ref}
         for name in ("api", "stream"):
             subject = figures(name)
             r_in = ratio(subject["medianInProcessMs"], baseline["medianInProcessMs"])

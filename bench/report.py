@@ -48,6 +48,7 @@ def cold_start(s: dict[str, Any]) -> list[str]:
     references = (
         ("floor", "floor: boto3 client + one GetItem, no framework"),
         ("floorWithPydantic", "floor + pydantic (import, one model validated)"),
+        ("floorWithPowertools", "floor + Powertools router and Logger, no validation"),
     )
     for key, label in references:
         ref = s.get(key)
@@ -83,8 +84,8 @@ def cold_start(s: dict[str, Any]) -> list[str]:
         )
     out = [
         f"Median of {s['repeats']} fresh processes each, interleaved (baseline, floor, floor"
-        " + pydantic, api, stream per round). API and floors against a moto server, stream"
-        " against a real Redis, all on 127.0.0.1.",
+        " + pydantic, floor + Powertools, api, stream per round). API and floors against a"
+        " moto server, stream against a real Redis, all on 127.0.0.1.",
         "",
         *_table(
             [
@@ -106,7 +107,9 @@ def cold_start(s: dict[str, Any]) -> list[str]:
         " handler reading DynamoDB pays (boto3, a client, one request); *ratio to floor* is"
         " then the cost of our code and its libraries (Powertools, pydantic) on top. *Floor +"
         " pydantic* adds the least use of pydantic (import, one model, one validation): a"
-        " floor for any handler that validates with pydantic, as Powertools' validation does.",
+        " floor for any handler that validates with pydantic, as Powertools' validation does."
+        " *Floor + Powertools* serves the same GetItem through Powertools' HTTP API router"
+        " under its Logger, without validation: a floor for any handler Powertools routes.",
     ]
     imports = s.get("importSet") or {}
     if imports:
