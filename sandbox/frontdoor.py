@@ -32,13 +32,14 @@ import mimetypes
 import threading
 import time
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from sandbox.blog import BlogPair, find_missing, install_hint
 from sandbox.config import HOST, RegionConfig, SandboxConfig, repo_root
+from sandbox.httpd import Response, make_http_server
 from sandbox.procs import exit_with_parent, install_sigterm_exit
 from sandbox.provision import cognito_client, web_dist
 
@@ -69,7 +70,6 @@ HOP_BY_HOP = {
     "server",
     "date",
 }
-Response = tuple[int, list[tuple[str, str]], bytes]
 
 
 @dataclass
@@ -442,39 +442,12 @@ door serves <code>web/dist</code> as soon as it exists. The API is at
 
 
 def make_server(front_door: FrontDoor, port: int) -> ThreadingHTTPServer:
-    class RequestHandler(BaseHTTPRequestHandler):
-        server_version = "sandbox-frontdoor"
+    def handle(
+        method: str, target: str, headers: list[tuple[str, str]], body: bytes, *_client: str
+    ) -> Response:
+        return front_door.handle(method, target, headers, body)
 
-        def _serve(self) -> None:
-            length = int(self.headers.get("content-length") or 0)
-            body = self.rfile.read(length) if length else b""
-            try:
-                status, headers, payload = front_door.handle(
-                    self.command, self.path, list(self.headers.items()), body
-                )
-            except Exception:
-                log.exception("front door failed on %s %s", self.command, self.path)
-                status, headers, payload = (
-                    502,
-                    [("content-type", "application/json")],
-                    b'{"message": "Bad Gateway"}',
-                )
-            self.send_response(status)
-            for name, value in headers:
-                self.send_header(name, value)
-            self.send_header("content-length", str(len(payload)))
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(payload)
-
-        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_HEAD = _serve
-
-        def log_message(self, format: str, *args: Any) -> None:
-            log.info("%s %s", self.address_string(), format % args)
-
-    server = ThreadingHTTPServer((HOST, port), RequestHandler)
-    server.daemon_threads = True
-    return server
+    return make_http_server(port, "sandbox-frontdoor", handle, log)
 
 
 def main(argv: list[str] | None = None) -> None:

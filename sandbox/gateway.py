@@ -22,12 +22,13 @@ import traceback
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from sandbox.config import ACCOUNT_ID, HOST, SandboxConfig
+from sandbox.httpd import make_http_server
 from sandbox.jwt_auth import UNAUTHORIZED_BODY, JwtAuthorizer, Unauthorized
 from sandbox.procs import exit_with_parent, install_sigterm_exit
 
@@ -195,37 +196,7 @@ class Gateway:
 
 
 def make_server(gateway: Gateway, port: int) -> ThreadingHTTPServer:
-    class RequestHandler(BaseHTTPRequestHandler):
-        server_version = "sandbox-apigateway"
-
-        def _serve(self) -> None:
-            length = int(self.headers.get("content-length") or 0)
-            body = self.rfile.read(length) if length else b""
-            status, headers, payload = gateway.handle(
-                self.command,
-                self.path,
-                list(self.headers.items()),
-                body,
-                self.client_address[0],
-                self.headers.get("host", f"{HOST}:{port}"),
-            )
-            self.send_response(status)
-            for name, value in headers:
-                if name.lower() not in ("content-length", "connection", "transfer-encoding"):
-                    self.send_header(name, value)
-            self.send_header("content-length", str(len(payload)))
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(payload)
-
-        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_HEAD = _serve
-
-        def log_message(self, format: str, *args: Any) -> None:
-            log.info("%s %s", self.address_string(), format % args)
-
-    server = ThreadingHTTPServer((HOST, port), RequestHandler)
-    server.daemon_threads = True
-    return server
+    return make_http_server(port, "sandbox-apigateway", gateway.handle, log)
 
 
 def load_api_handler() -> Handler:

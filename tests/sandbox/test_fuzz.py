@@ -79,8 +79,9 @@ AUTHORIZER_401 = {"message": "Unauthorized"}
 # A CORS preflight (OPTIONS) is answered without authorization, as API Gateway does.
 PROTECTED_PREFIXES = ("/cart", "/orders")
 # API Gateway HTTP APIs route GET, POST, PUT, PATCH, DELETE, HEAD and OPTIONS. The sandbox's
-# servers (http.server) answer any other method with their own 501 before code of ours runs,
-# so schemathesis' TRACE and QUERY probes would test Python's standard library, not the API.
+# servers answer any other method with their own 405 before the API's code runs (see
+# tests/sandbox/test_httpd.py), so schemathesis' TRACE and QUERY probes would test the server,
+# not the API.
 UNROUTABLE_METHODS = frozenset({"TRACE", "QUERY", "CONNECT"})
 
 # The body of each operation's 2xx answer, as a component of the document (the document does

@@ -1,0 +1,99 @@
+"""The HTTP server the front door and each region's gateway run on: a threading server on
+127.0.0.1 that hands every request to one function and writes back what it returns.
+
+What `http.server` answers on its own (an unknown method such as TRACE, a malformed request
+line, an over-long header) goes out as JSON like every other error of the sandbox, not as
+Python's HTML error page; an unknown method is a 405, as CloudFront and API Gateway refuse
+methods they do not route, rather than Python's 501.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from sandbox.config import HOST
+
+Response = tuple[int, list[tuple[str, str]], bytes]
+# (method, path with query, headers, body, client address, Host header) -> response
+Handle = Callable[[str, str, list[tuple[str, str]], bytes, str, str], Response]
+
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+# Written by the server itself; a handler's own values for these are dropped.
+SERVER_HEADERS = {"content-length", "connection", "transfer-encoding", "server", "date"}
+
+
+def json_error(status: int, message: str) -> Response:
+    return status, [("content-type", "application/json")], json.dumps({"message": message}).encode()
+
+
+def make_http_server(
+    port: int, name: str, handle: Handle, log: logging.Logger
+) -> ThreadingHTTPServer:
+    class RequestHandler(BaseHTTPRequestHandler):
+        server_version = name
+
+        def _serve(self) -> None:
+            length = int(self.headers.get("content-length") or 0)
+            body = self.rfile.read(length) if length else b""
+            try:
+                response = handle(
+                    self.command,
+                    self.path,
+                    list(self.headers.items()),
+                    body,
+                    self.client_address[0],
+                    self.headers.get("host", f"{HOST}:{port}"),
+                )
+            except Exception:
+                log.exception("%s failed on %s %s", name, self.command, self.path)
+                response = json_error(502, "Bad Gateway")
+            self._write(*response)
+
+        do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _serve
+
+        def _write(self, status: int, headers: list[tuple[str, str]], payload: bytes) -> None:
+            self.send_response(status)
+            for key, value in headers:
+                if key.lower() not in SERVER_HEADERS:
+                    self.send_header(key, value)
+            self.send_header("content-length", str(len(payload)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(payload)
+
+        def send_error(
+            self, code: int, message: str | None = None, explain: str | None = None
+        ) -> None:
+            extra: list[tuple[str, str]] = []
+            if code == HTTPStatus.NOT_IMPLEMENTED:  # http.server's answer to a method it lacks
+                code, message = HTTPStatus.METHOD_NOT_ALLOWED, None
+                extra.append(("allow", ", ".join(METHODS)))
+            reason = HTTPStatus(code).phrase
+            self.log_error("code %d, message %s", code, message or reason)
+            # After a request the server could not read, the connection is not reusable.
+            self.close_connection = True
+            # http.server takes an unreadable request line for HTTP/0.9 and would then send the
+            # body alone, without a status line; nothing speaks 0.9 any more.
+            if self.request_version == "HTTP/0.9":
+                self.request_version = "HTTP/1.0"
+            _status, headers, payload = json_error(code, message or reason)
+            self.send_response(code, reason)
+            self.send_header("connection", "close")
+            for key, value in headers + extra:
+                self.send_header(key, value)
+            self.send_header("content-length", str(len(payload)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(payload)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            log.info("%s %s", self.address_string(), format % args)
+
+    server = ThreadingHTTPServer((HOST, port), RequestHandler)
+    server.daemon_threads = True
+    return server
