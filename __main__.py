@@ -79,6 +79,56 @@ def _regional_exports(region: RegionalBookstore, blog: BlogTier, settings: Setti
     pulumi.export("blogAlbZoneId", blog.alb.zone_id)
 
 
+def _regional_args(
+    settings: Settings, role: Literal["primary", "secondary"], **own: Any
+) -> RegionalBookstoreArgs:
+    """What both regions take from the settings alike, plus the role's `own` arguments."""
+    return RegionalBookstoreArgs(
+        role=role,
+        prefix=settings.name_prefix,
+        domain=settings.domain,
+        hosted_zone_id=settings.hosted_zone_id,
+        vpc_cidr=VPC_CIDRS[role],
+        redis_node_type=settings.redis_node_type,
+        redis_nodes=settings.redis_nodes,
+        lambda_memory_mb=settings.lambda_memory_mb,
+        throttle_rate_limit=settings.api_throttle_rate_limit,
+        throttle_burst_limit=settings.api_throttle_burst_limit,
+        log_retention_days=settings.log_retention_days,
+        deletion_protection=settings.deletion_protection,
+        **own,
+    )
+
+
+def _blog_args(
+    settings: Settings,
+    network: RegionalBookstore,
+    role: Literal["primary", "secondary"],
+    region: str,
+    **own: Any,
+) -> BlogTierArgs:
+    """The blog in `network` (the region's VPC), sized by the settings; the role's `own`
+    arguments (database membership, credentials) on top."""
+    return BlogTierArgs(
+        role=role,
+        region=region,
+        prefix=settings.name_prefix,
+        domain=settings.domain,
+        hosted_zone_id=settings.hosted_zone_id,
+        vpc_id=network.vpc.id,
+        public_subnet_ids=[s.id for s in network.public_subnets],
+        private_subnet_ids=[s.id for s in network.private_subnets],
+        instance_class=settings.aurora_instance_class,
+        image=settings.blog_image,
+        cpu=settings.blog_cpu,
+        memory_mb=settings.blog_memory_mb,
+        desired_count=settings.blog_desired_count,
+        log_retention_days=settings.log_retention_days,
+        deletion_protection=settings.deletion_protection,
+        **own,
+    )
+
+
 def deploy_primary(settings: Settings) -> None:
     artifact = load_artifact(settings.artifact_dir)
     data = GlobalData(
@@ -93,47 +143,26 @@ def deploy_primary(settings: Settings) -> None:
     )
     region = RegionalBookstore(
         f"{settings.name_prefix}-primary",
-        RegionalBookstoreArgs(
+        _regional_args(
+            settings,
             role="primary",
             region=settings.primary_region,
-            prefix=settings.name_prefix,
-            domain=settings.domain,
-            hosted_zone_id=settings.hosted_zone_id,
             table_names=dict(data.table_names),
             orders_stream_arn=data.tables[ORDERS.logical_name].stream_arn,
             artifact=artifact,
-            vpc_cidr=VPC_CIDRS["primary"],
-            redis_node_type=settings.redis_node_type,
-            redis_nodes=settings.redis_nodes,
-            lambda_memory_mb=settings.lambda_memory_mb,
-            throttle_rate_limit=settings.api_throttle_rate_limit,
-            throttle_burst_limit=settings.api_throttle_burst_limit,
-            log_retention_days=settings.log_retention_days,
-            deletion_protection=settings.deletion_protection,
         ),
     )
     blog = BlogTier(
         f"{settings.name_prefix}-blog-primary",
-        BlogTierArgs(
+        _blog_args(
+            settings,
+            network=region,
             role="primary",
             region=settings.primary_region,
-            prefix=settings.name_prefix,
-            domain=settings.domain,
-            hosted_zone_id=settings.hosted_zone_id,
-            vpc_id=region.vpc.id,
-            public_subnet_ids=[s.id for s in region.public_subnets],
-            private_subnet_ids=[s.id for s in region.private_subnets],
             global_cluster_id=data.global_cluster.id,
             engine_version=data.global_cluster.engine_version,
-            instance_class=settings.aurora_instance_class,
-            image=settings.blog_image,
             db_password=settings.blog_db_password,
             secret_replica_region=settings.secondary_region,
-            cpu=settings.blog_cpu,
-            memory_mb=settings.blog_memory_mb,
-            desired_count=settings.blog_desired_count,
-            log_retention_days=settings.log_retention_days,
-            deletion_protection=settings.deletion_protection,
         ),
     )
     pool = region.user_pool
@@ -183,12 +212,10 @@ def deploy_secondary(settings: Settings) -> None:
     table_names = primary.require_output("tableNames")
     region = RegionalBookstore(
         f"{settings.name_prefix}-secondary",
-        RegionalBookstoreArgs(
+        _regional_args(
+            settings,
             role="secondary",
             region=region_name,
-            prefix=settings.name_prefix,
-            domain=settings.domain,
-            hosted_zone_id=settings.hosted_zone_id,
             table_names={t.logical_name: table_names[t.logical_name] for t in TABLES},
             orders_stream_arn=stream_arns[ORDERS.logical_name],
             artifact=artifact,
@@ -197,38 +224,19 @@ def deploy_secondary(settings: Settings) -> None:
                 user_pool_id=primary.require_output("userPoolId"),
                 client_id=primary.require_output("userPoolClientId"),
             ),
-            vpc_cidr=VPC_CIDRS["secondary"],
-            redis_node_type=settings.redis_node_type,
-            redis_nodes=settings.redis_nodes,
-            lambda_memory_mb=settings.lambda_memory_mb,
-            throttle_rate_limit=settings.api_throttle_rate_limit,
-            throttle_burst_limit=settings.api_throttle_burst_limit,
-            log_retention_days=settings.log_retention_days,
-            deletion_protection=settings.deletion_protection,
         ),
     )
     blog = BlogTier(
         f"{settings.name_prefix}-blog-secondary",
-        BlogTierArgs(
+        _blog_args(
+            settings,
+            network=region,
             role="secondary",
             region=region_name,
-            prefix=settings.name_prefix,
-            domain=settings.domain,
-            hosted_zone_id=settings.hosted_zone_id,
-            vpc_id=region.vpc.id,
-            public_subnet_ids=[s.id for s in region.public_subnets],
-            private_subnet_ids=[s.id for s in region.private_subnets],
             global_cluster_id=primary.require_output("auroraGlobalClusterId"),
             engine_version=primary.require_output("auroraEngineVersion"),
-            instance_class=settings.aurora_instance_class,
-            image=settings.blog_image,
             db_secret_arn=primary.require_output("blogDbSecretArn"),
             db_endpoint=settings.blog_secondary_db_endpoint,
-            cpu=settings.blog_cpu,
-            memory_mb=settings.blog_memory_mb,
-            desired_count=settings.blog_desired_count,
-            log_retention_days=settings.log_retention_days,
-            deletion_protection=settings.deletion_protection,
         ),
     )
     _regional_exports(region, blog, settings)
