@@ -365,7 +365,9 @@ def drill(s: dict[str, Any]) -> list[str]:
         *_table(["figure", "value", "meaning"], rows),
         *(["", f"Drill failures: {'; '.join(s['failures'])}"] if s.get("failures") else []),
         "",
-        f"The drill's full report (timeline, requests): `{s.get('reportDir')}`.",
+        f"The drill's full report (timeline, every request) went to `{s.get('reportDir')}` on"
+        " the machine that ran the bench, a temporary directory outside the repository; one"
+        " such report is kept in [`docs/drill-sample/`](../docs/drill-sample/report.md).",
     ]
 
 
