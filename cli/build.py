@@ -5,8 +5,10 @@ One bundle, `build/lambda/bookstore.zip`, serves every entry point (`api.handler
 contents of `functions/` (without the cover art, which the web app serves) and the runtime
 dependencies of `pyproject.toml` as manylinux wheels for Lambda's arm64 Python 3.12. The zip
 is reproducible: sorted entries, fixed timestamps and permissions, no bytecode and none of
-pip's per-install metadata, so the same inputs give the same SHA-256. `manifest.json` records
-each artifact's digest; the Pulumi program reads it.
+pip's per-install metadata, so the same inputs give the same SHA-256. Every distribution in it
+is pinned in `lambda-constraints.txt` (the build fails on one that is not), so the same commit
+gives the same bundle. `manifest.json` records each artifact's digest and what it holds; the
+Pulumi program reads it.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -27,6 +30,7 @@ from cli.main import CliError
 ROOT = Path(__file__).resolve().parent.parent
 FUNCTIONS_DIR = ROOT / "functions"
 DEFAULT_OUTPUT = ROOT / "build" / "lambda"
+CONSTRAINTS = ROOT / "lambda-constraints.txt"
 BUNDLE = "bookstore"
 HANDLERS = ("api.handler", "stream.handler", "seed.handler")
 PLATFORM = "manylinux2014_aarch64"
@@ -63,7 +67,59 @@ def runtime_dependencies(pyproject: Path) -> list[str]:
     return [str(dep) for dep in deps]
 
 
-def install_dependencies(deps: Iterable[str], target: Path) -> None:
+def _normalized(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def read_constraints(path: Path) -> dict[str, str]:
+    """`name==version` lines (comments and blank lines aside) as {normalized name: version}."""
+    if not path.is_file():
+        raise CliError(f"{path} is missing: it pins every distribution of the Lambda bundle")
+    pins: dict[str, str] = {}
+    for number, raw in enumerate(path.read_text().splitlines(), start=1):
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        name, sep, version = line.partition("==")
+        if not sep or not name.strip() or not version.strip():
+            raise CliError(f"{path.name}:{number}: expected `name==version`, got {raw.strip()!r}")
+        pins[_normalized(name.strip())] = version.strip()
+    return pins
+
+
+def installed_distributions(target: Path) -> dict[str, str]:
+    """{normalized name: version} of what pip installed into `target`."""
+    found: dict[str, str] = {}
+    for metadata in sorted(target.glob("*.dist-info/METADATA")):
+        fields = dict(
+            line.split(": ", 1)
+            for line in metadata.read_text(errors="replace").splitlines()
+            if line.startswith(("Name: ", "Version: "))
+        )
+        found[_normalized(fields.get("Name", metadata.parent.name))] = fields.get("Version", "")
+    return found
+
+
+def check_pinned(
+    installed: Mapping[str, str], pins: Mapping[str, str], source: str = CONSTRAINTS.name
+) -> None:
+    """Fails, naming each, when an installed distribution is not pinned at its version."""
+    loose = [f"{name}=={version}" for name, version in installed.items() if name not in pins]
+    moved = [
+        f"{name} {version} (pinned {pins[name]})"
+        for name, version in installed.items()
+        if name in pins and pins[name] != version
+    ]
+    if loose or moved:
+        problems = []
+        if loose:
+            problems.append(f"not pinned: {', '.join(loose)}")
+        if moved:
+            problems.append(f"not at the pinned version: {', '.join(moved)}")
+        raise CliError(f"the Lambda bundle would hold {'; '.join(problems)}; update {source}")
+
+
+def install_dependencies(deps: Iterable[str], target: Path, constraints: Path) -> None:
     command = [
         sys.executable,
         "-m",
@@ -81,6 +137,8 @@ def install_dependencies(deps: Iterable[str], target: Path) -> None:
         "--only-binary=:all:",
         "--target",
         str(target),
+        "--constraint",
+        str(constraints),
         *deps,
     ]
     result = subprocess.run(command, capture_output=True, text=True, check=False)
@@ -131,14 +189,24 @@ def _human(size: int) -> str:
 
 
 def build(
-    output: Path, functions_dir: Path = FUNCTIONS_DIR, pyproject: Path = ROOT / "pyproject.toml"
+    output: Path,
+    functions_dir: Path = FUNCTIONS_DIR,
+    pyproject: Path = ROOT / "pyproject.toml",
+    constraints: Path = CONSTRAINTS,
 ) -> dict[str, object]:
     if not (functions_dir / "bookstore").is_dir():
         raise CliError(f"{functions_dir} does not look like the functions package")
     deps = runtime_dependencies(pyproject)
+    pins = read_constraints(constraints)
     staging = output / ".staging"
     shutil.rmtree(staging, ignore_errors=True)
-    install_dependencies(deps, staging)
+    install_dependencies(deps, staging, constraints)
+    installed = installed_distributions(staging)
+    try:
+        check_pinned(installed, pins, constraints.name)
+    except CliError:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
     files = collect_files(staging)
     # The functions' own code wins over any same-named file from a dependency.
     files.update(collect_files(functions_dir))
@@ -156,6 +224,7 @@ def build(
         "platform": PLATFORM,
         "python": PYTHON_VERSION,
         "dependencies": deps,
+        "distributions": installed,
         "artifacts": {
             BUNDLE: {
                 "file": zip_path.name,

@@ -80,9 +80,11 @@ def test_build_writes_manifest_with_digest(tmp_path: Path, monkeypatch: pytest.M
     functions = tmp_path / "functions"
     _tree(functions)
 
-    def fake_install(deps: list[str], target: Path) -> None:
+    def fake_install(deps: list[str], target: Path, constraints: Path) -> None:
+        assert constraints == build.CONSTRAINTS
         (target / "redis").mkdir(parents=True)
         (target / "redis" / "__init__.py").write_text("# redis\n")
+        _dist_info(target, "redis", "8.1.0")
 
     monkeypatch.setattr(build, "install_dependencies", fake_install)
     manifest = build.build(tmp_path / "out", functions_dir=functions)
@@ -97,9 +99,58 @@ def test_build_writes_manifest_with_digest(tmp_path: Path, monkeypatch: pytest.M
     # The program reads what the build wrote.
     artifact = load_artifact(tmp_path / "out")
     assert artifact.sha256 == entry["sha256"]
-    assert json.loads((tmp_path / "out" / "manifest.json").read_text())["platform"] == (
-        "manylinux2014_aarch64"
-    )
+    written = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert written["platform"] == "manylinux2014_aarch64"
+    assert written["distributions"] == {"redis": "8.1.0"}
+
+
+def _dist_info(target: Path, name: str, version: str) -> None:
+    info = target / f"{name.replace('-', '_')}-{version}.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
+
+
+def test_the_constraints_pin_the_runtime_dependencies_at_their_versions() -> None:
+    pins = build.read_constraints(build.CONSTRAINTS)
+    for dep in build.runtime_dependencies(build.ROOT / "pyproject.toml"):
+        name, _, version = dep.partition("==")
+        assert pins[name] == version, f"{dep} is pinned differently in lambda-constraints.txt"
+
+
+def test_constraint_lines_must_be_exact_pins(tmp_path: Path) -> None:
+    lock = tmp_path / "lock.txt"
+    lock.write_text("# a comment\n\nPydantic_Core==2.50.4  # why\n")
+    assert build.read_constraints(lock) == {"pydantic-core": "2.50.4"}
+    lock.write_text("redis>=8\n")
+    with pytest.raises(CliError, match=r"lock.txt:1: expected `name==version`, got 'redis>=8'"):
+        build.read_constraints(lock)
+    with pytest.raises(CliError, match="missing"):
+        build.read_constraints(tmp_path / "absent.txt")
+
+
+def test_a_bundle_with_an_unpinned_or_moved_distribution_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    functions = tmp_path / "functions"
+    _tree(functions)
+    lock = tmp_path / "lock.txt"
+    lock.write_text("redis==8.1.0\ntyping-extensions==4.16.0\n")
+
+    def fake_install(deps: list[str], target: Path, constraints: Path) -> None:
+        _dist_info(target, "redis", "8.1.0")
+        _dist_info(target, "typing_extensions", "4.17.0")
+        _dist_info(target, "async-timeout", "5.0.1")
+
+    monkeypatch.setattr(build, "install_dependencies", fake_install)
+    with pytest.raises(CliError) as raised:
+        build.build(tmp_path / "out", functions_dir=functions, constraints=lock)
+    message = str(raised.value)
+    assert "not pinned: async-timeout==5.0.1" in message
+    assert "not at the pinned version: typing-extensions 4.17.0 (pinned 4.16.0)" in message
+    assert message.endswith("update lock.txt")
+    # Nothing half-built is left behind.
+    assert not (tmp_path / "out" / "bookstore.zip").exists()
+    assert not (tmp_path / "out" / ".staging").exists()
 
 
 def test_missing_artifacts_name_make_build(tmp_path: Path) -> None:
