@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt
 
 MAX_QUANTITY = 99
 
@@ -60,12 +62,23 @@ class Cart(Shape):
     total: str
 
 
+def _whole_float_to_int(value: Any) -> Any:
+    # JSON has one number type and JSON Schema's "integer" admits 3.0; some clients (Python's
+    # json with floats, spreadsheets) send it. 3.5, "3" and true stay refused by StrictInt.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+WholeNumber = Annotated[StrictInt, BeforeValidator(_whole_float_to_int)]
+
+
 class SetQuantity(Shape):
     """Body of PUT /cart/{bookId}."""
 
     model_config = ConfigDict(extra="forbid")
 
-    quantity: StrictInt = Field(ge=1, le=MAX_QUANTITY)
+    quantity: WholeNumber = Field(ge=1, le=MAX_QUANTITY)
 
 
 class OrderLine(Shape):

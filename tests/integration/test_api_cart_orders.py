@@ -57,6 +57,21 @@ def test_quantity_bounds_are_accepted(api: Api) -> None:
     assert put(api, ALICE, B1, 99).status == 200
 
 
+@pytest.mark.parametrize("quantity", [3.0, 1.0, 99.0])
+def test_a_whole_number_written_with_a_fraction_is_an_integer(api: Api, quantity: float) -> None:
+    # JSON Schema's "integer", which the OpenAPI document promises, admits 3.0.
+    response = put(api, ALICE, B1, quantity)
+    assert response.status == 200, response.body
+    assert response.body["quantity"] == int(quantity)
+    assert isinstance(response.body["quantity"], int)
+    assert api.call("GET", "/cart", sub=ALICE).body["items"][0]["quantity"] == int(quantity)
+
+
+@pytest.mark.parametrize("quantity", [100.0, 0.0, 2.5, 1e300])
+def test_a_fraction_or_an_out_of_range_float_is_still_400(api: Api, quantity: float) -> None:
+    assert_error(put(api, ALICE, B1, quantity), 400, "INVALID_INPUT", "quantity")
+
+
 def test_malformed_json_is_400(api: Api) -> None:
     response = api.call("PUT", f"/cart/{B1}", sub=ALICE, raw_body="{quantity: 2")
     assert_error(response, 400, "MALFORMED_JSON", "body")
