@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from sandbox.config import ACCOUNT_ID, HOST, SandboxConfig
 from sandbox.httpd import make_http_server
@@ -43,6 +43,9 @@ TEXT_TYPES = ("text/", "application/json", "application/xml", "application/x-www
 
 
 def is_protected(path: str) -> bool:
+    # Decoded first: the API decodes the path before routing, so `/%63art` is the cart and
+    # must not slip past the authorizer.
+    path = unquote(path)
     return any(path == p or path.startswith(p + "/") for p in PROTECTED_PREFIXES)
 
 

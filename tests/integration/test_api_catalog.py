@@ -143,3 +143,14 @@ def test_cors_allows_the_site_origin_and_exposes_the_region(api: Api) -> None:
     )
     assert preflight.status == 204
     assert "Idempotency-Key" in preflight.headers["Access-Control-Allow-Headers"]
+
+
+def test_a_percent_encoded_book_id_is_the_same_book(api: Api) -> None:
+    book = next(b for b in load_catalog() if "-" in b["id"])
+    encoded = "".join(f"%{ord(c):02X}" if c in "-ab" else c for c in book["id"])
+    assert encoded != book["id"]
+    response = api.call("GET", f"/books/{encoded}")
+    assert response.status == 200, response.body
+    assert response.body["id"] == book["id"]
+    # A decoded slash is not a way into another route.
+    assert_error(api.call("GET", f"/books/{book['id']}%2Fx"), 404, "ROUTE_NOT_FOUND")

@@ -314,6 +314,9 @@ def test_protected_routes_need_a_token(authorizer: JwtAuthorizer) -> None:
     gateway = Gateway("eu-west-1", lambda: handler, authorizer)
     status, _, body = gateway.handle("GET", "/cart", [], b"", "127.0.0.1", "h")
     assert (status, json.loads(body)) == (401, {"message": "Unauthorized"})
+    for encoded in ("/%63art", "/%6Frders/x", "/cart%2Fx"):
+        assert gateway.handle("GET", encoded, [], b"", "127.0.0.1", "h")[0] == 401, encoded
+    assert seen == []
     assert gateway.handle("GET", "/books", [], b"", "127.0.0.1", "h")[0] == 200
     auth = [("Authorization", f"Bearer {_token()}")]
     assert gateway.handle("GET", "/orders/x", auth, b"", "127.0.0.1", "h")[0] == 200
