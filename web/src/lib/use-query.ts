@@ -15,6 +15,14 @@ export const clearQueryCache = (prefix = "") => {
 };
 
 /**
+ * Stores what a write already answered, so that the page showing it does not depend on
+ * reading it back: that read can reach the other region before the write has replicated.
+ */
+export const primeQuery = <T>(key: string, data: T) => {
+  cache.set(key, data);
+};
+
+/**
  * Loads data for a key, showing the cached value at once while it revalidates. Pages whose
  * load failed for lack of a region load again by themselves when the API comes back.
  */

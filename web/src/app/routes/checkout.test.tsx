@@ -1,4 +1,4 @@
-import { screen, waitFor } from "@testing-library/preact";
+import { cleanup, screen, waitFor } from "@testing-library/preact";
 import userEvent from "@testing-library/user-event";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { cart } from "@/features/cart/cart-store";
@@ -7,7 +7,9 @@ import { clearQueryCache } from "@/lib/use-query";
 import { json, mockFetch, type Call } from "@/testing/fetch-mock";
 import { renderAt } from "@/testing/render";
 import { useTestApi } from "@/testing/services";
+import { Route, Router } from "preact-iso";
 import { CheckoutPage } from "./checkout";
+import { OrderPage } from "./order";
 
 const cartBody = { items: [{ bookId: "dune", title: "Dune", price: "14.99", quantity: 2 }], total: "29.98" };
 const order = { orderId: "order-1", createdAt: "2026-11-28T10:00:00Z", items: cartBody.items, total: "29.98", region: "eu-west-1" };
@@ -43,6 +45,23 @@ describe("CheckoutPage", () => {
     expect(post.headers["idempotency-key"]).toMatch(/^[A-Za-z0-9_-]{1,128}$/);
     expect(cart.value?.items).toEqual([]);
     expect(sessionStorage.getItem("bookstore.checkoutAttempt")).toBeNull();
+  });
+
+  it("confirms the order it was answered even when reading it back finds nothing yet", async () => {
+    // The read after the redirect may reach the region the order has not replicated to.
+    mockFetch((call) => {
+      if (call.method === "POST") return json(201, order);
+      if (call.url.startsWith("/api/orders/")) return json(404, { error: { code: "NOT_FOUND", message: "no such order" } });
+      return json(200, cartBody);
+    });
+    renderAt("/checkout", <CheckoutPage />);
+    await userEvent.click(await screen.findByRole("button", { name: "Place order" }));
+    await waitFor(() => expect(window.location.pathname).toBe("/orders/order-1"));
+    cleanup();
+    renderAt("/orders/order-1?placed=1", <Router><Route path="/orders/:id" component={OrderPage} /></Router>);
+    expect(await screen.findByTestId("order-confirmation")).toBeInTheDocument();
+    expect(screen.getByTestId("order-id")).toHaveTextContent("order-1");
+    await waitFor(() => expect(screen.queryByText("We can't find that order.")).toBeNull());
   });
 
   it("keeps the same key when the shopper retries after the API stayed unreachable", async () => {

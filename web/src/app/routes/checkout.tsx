@@ -7,7 +7,7 @@ import { placeOrderWithRetry } from "@/features/orders/api/place-order";
 import { OrderLines } from "@/features/orders/components/order-lines";
 import { ApiError, errorMessage, isRetryable } from "@/lib/errors";
 import { currentAttemptKey, endAttempt } from "@/lib/idempotency";
-import { clearQueryCache, useQuery } from "@/lib/use-query";
+import { clearQueryCache, primeQuery, useQuery } from "@/lib/use-query";
 import { useTitle } from "@/lib/use-title";
 
 export function CheckoutPage() {
@@ -40,6 +40,9 @@ function Review() {
       endAttempt();
       cart.value = { items: [], total: "0.00" };
       clearQueryCache("orders");
+      // The confirmation shows the order as the API answered it; reading it back could reach
+      // the other region before it has the order and say "not found" to a shopper who paid.
+      primeQuery(`orders:${order.orderId}`, order);
       clearQueryCache("bestsellers");
       route(`/orders/${encodeURIComponent(order.orderId)}?placed=1`);
     } catch (error) {
