@@ -58,7 +58,13 @@ describe("CheckoutPage", () => {
     await userEvent.click(await screen.findByRole("button", { name: "Place order" }));
     await waitFor(() => expect(window.location.pathname).toBe("/orders/order-1"));
     cleanup();
-    renderAt("/orders/order-1?placed=1", <Router><Route path="/orders/:id" component={OrderPage} /></Router>);
+    renderAt(
+      "/orders/order-1?placed=1",
+      <Router>
+        <Route path="/orders/:id" component={OrderPage} />
+        <Route default component={() => null} />
+      </Router>,
+    );
     expect(await screen.findByTestId("order-confirmation")).toBeInTheDocument();
     expect(screen.getByTestId("order-id")).toHaveTextContent("order-1");
     await waitFor(() => expect(screen.queryByText("We can't find that order.")).toBeNull());
