@@ -109,6 +109,15 @@ class GlobalData(pulumi.ComponentResource):
                 for key in table.attributes()
             ],
             global_secondary_indexes=[_index_args(index) for index in table.indexes] or None,
+            local_secondary_indexes=[
+                aws.dynamodb.TableLocalSecondaryIndexArgs(
+                    name=local.name,
+                    range_key=local.range_key.name,
+                    projection_type=local.projection,
+                )
+                for local in table.local_indexes
+            ]
+            or None,
             stream_enabled=True,
             stream_view_type=table.stream_view,
             point_in_time_recovery=aws.dynamodb.TablePointInTimeRecoveryArgs(enabled=True),

@@ -10,14 +10,22 @@ from botocore.exceptions import ClientError
 
 from bookstore.cart import cart_total, now_iso
 from bookstore.data.carts import BOOK, CartRepository
-from bookstore.data.orders import CUSTOMER, ORDER, OrdersRepository
-from bookstore.errors import Conflict, NotFound
-from bookstore.identifiers import check_idempotency_key, derive_order_id, is_order_id
-from bookstore.models import Order, OrderLine
+from bookstore.data.orders import CURSOR_KEY_NAMES, CUSTOMER, ORDER, OrdersRepository
+from bookstore.errors import Conflict, InvalidInput, NotFound
+from bookstore.identifiers import (
+    check_idempotency_key,
+    decode_cursor,
+    derive_order_id,
+    encode_cursor,
+    is_order_id,
+)
+from bookstore.models import Order, OrderLine, OrderList
 from bookstore.money import format_money
 
 # DynamoDB's limit on the items of one transaction: the order and one delete per cart line.
 MAX_TRANSACTION_ITEMS = 100
+DEFAULT_ORDERS_LIMIT = 20
+MAX_ORDERS_LIMIT = 100
 
 
 @dataclass(frozen=True)
@@ -131,10 +139,22 @@ class OrderHistory:
     def __init__(self, orders: OrdersRepository) -> None:
         self._orders = orders
 
-    def list(self, customer_id: str) -> list[Order]:
-        items = self._orders.for_customer(customer_id)
-        items.sort(key=lambda item: (str(item["createdAt"]), str(item[ORDER])), reverse=True)
-        return [to_order(item) for item in items]
+    def list(
+        self, customer_id: str, limit: int = DEFAULT_ORDERS_LIMIT, cursor: str | None = None
+    ) -> OrderList:
+        """A page of the customer's orders, newest first. The cursor is bound to the customer:
+        another customer's cursor is refused, never read against this one's orders."""
+        if not 1 <= limit <= MAX_ORDERS_LIMIT:
+            raise InvalidInput(f"limit must be 1 to {MAX_ORDERS_LIMIT}", field="limit")
+        scope = ("orders", customer_id)
+        start = decode_cursor(cursor, CURSOR_KEY_NAMES, scope) if cursor else None
+        if start is not None and start[CUSTOMER] != customer_id:
+            raise InvalidInput("cursor is not valid for this query", field="cursor")
+        items, last = self._orders.newest_first(customer_id, limit, start)
+        return OrderList(
+            items=[to_order(item) for item in items],
+            nextCursor=encode_cursor(last, scope) if last is not None else None,
+        )
 
     def get(self, customer_id: str, order_id: str) -> Order:
         item = (

@@ -98,6 +98,7 @@ class Order(Shape):
 
 class OrderList(Shape):
     items: list[Order]
+    nextCursor: str | None = None
 
 
 class HealthReport(Shape):

@@ -30,13 +30,24 @@ class GlobalIndex:
 
 
 @dataclass(frozen=True)
+class LocalIndex:
+    """A local secondary index: the table's partition key with another sort key, read with
+    strong consistency like the table. DynamoDB makes one only with its table, never later."""
+
+    name: str
+    range_key: Key
+    projection: Literal["ALL", "KEYS_ONLY"] = "ALL"
+
+
+@dataclass(frozen=True)
 class TableDefinition:
-    """One table: its logical name, keys, global secondary indexes and stream."""
+    """One table: its logical name, keys, secondary indexes and stream."""
 
     logical_name: str
     hash_key: Key
     range_key: Key | None = None
     indexes: tuple[GlobalIndex, ...] = field(default_factory=tuple)
+    local_indexes: tuple[LocalIndex, ...] = field(default_factory=tuple)
     stream_view: StreamView = "NEW_AND_OLD_IMAGES"
 
     def physical_name(self, prefix: str) -> str:
@@ -48,6 +59,7 @@ class TableDefinition:
         keys: list[Key | None] = [self.hash_key, self.range_key]
         for index in self.indexes:
             keys.extend([index.hash_key, index.range_key])
+        keys.extend(local.range_key for local in self.local_indexes)
         for key in keys:
             if key is not None:
                 seen.setdefault(key.name, key)
@@ -63,6 +75,10 @@ class TableDefinition:
             if index.name == name:
                 return index
         raise KeyError(f"table {self.logical_name} has no index {name}")
+
+    def index_names(self) -> tuple[str, ...]:
+        """Every secondary index, global and local (each has its own ARN under the table's)."""
+        return tuple(i.name for i in self.indexes) + tuple(i.name for i in self.local_indexes)
 
     def to_create_table_kwargs(self, prefix: str = "") -> dict[str, Any]:
         """Arguments for boto3 `create_table` (used by the sandbox and the tests)."""
@@ -80,6 +96,18 @@ class TableDefinition:
         }
         if self.indexes:
             kwargs["GlobalSecondaryIndexes"] = [_index_kwargs(index) for index in self.indexes]
+        if self.local_indexes:
+            kwargs["LocalSecondaryIndexes"] = [
+                {
+                    "IndexName": local.name,
+                    "KeySchema": [
+                        {"AttributeName": self.hash_key.name, "KeyType": "HASH"},
+                        {"AttributeName": local.range_key.name, "KeyType": "RANGE"},
+                    ],
+                    "Projection": {"ProjectionType": local.projection},
+                }
+                for local in self.local_indexes
+            ]
         return kwargs
 
 
@@ -101,7 +129,12 @@ BOOKS = TableDefinition(
 )
 CART = TableDefinition(logical_name="Cart", hash_key=Key("customerId"), range_key=Key("bookId"))
 ORDERS = TableDefinition(
-    logical_name="Orders", hash_key=Key("customerId"), range_key=Key("orderId")
+    logical_name="Orders",
+    hash_key=Key("customerId"),
+    range_key=Key("orderId"),
+    # A customer's orders newest first, a page at a time (the order id is a hash, no order).
+    # createdAt is ISO 8601 UTC with milliseconds, so text order is time order.
+    local_indexes=(LocalIndex("byCreatedAt", range_key=Key("createdAt")),),
 )
 
 TABLES: tuple[TableDefinition, ...] = (BOOKS, CART, ORDERS)

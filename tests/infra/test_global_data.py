@@ -54,6 +54,19 @@ def test_tables_render_the_shared_definitions(run: harness.Run) -> None:
         assert [i["name"] for i in table.get("globalSecondaryIndexes", [])] == [
             i.name for i in definition.indexes
         ]
+        assert [
+            (i["name"], i["rangeKey"], i["projectionType"])
+            for i in table.get("localSecondaryIndexes", [])
+        ] == [(i.name, i.range_key.name, i.projection) for i in definition.local_indexes]
+
+
+def test_orders_are_listed_newest_first_through_a_local_index(run: harness.Run) -> None:
+    # A local index can only be made with its table: it must be in the first deployment.
+    orders = next(r.inputs for r in run.of_type(TABLE) if r.inputs["name"] == "shop-Orders")
+    assert orders["localSecondaryIndexes"] == [
+        {"name": "byCreatedAt", "rangeKey": "createdAt", "projectionType": "ALL"}
+    ]
+    assert {"name": "createdAt", "type": "S"} in orders["attributes"]
 
 
 def test_books_index_key_schema(run: harness.Run) -> None:

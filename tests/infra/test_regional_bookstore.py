@@ -169,19 +169,17 @@ def test_api_role_names_exact_tables_and_index(secondary: harness.Run) -> None:
         "dynamodb:PutItem",
         "dynamodb:DeleteItem",
     }
-    assert grants[_table_arn(region, "shop-Orders")] == {
-        "dynamodb:GetItem",
-        "dynamodb:Query",
-        "dynamodb:PutItem",
-        "dynamodb:Scan",
-    }
+    orders = _table_arn(region, "shop-Orders")
+    assert grants[orders] == {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Scan"}
+    assert grants[f"{orders}/index/byCreatedAt"] == {"dynamodb:Query"}
     log_group = f"arn:aws:logs:{region}:{ACCOUNT}:log-group:/shop/secondary/api:*"
     assert grants[log_group] == {"logs:CreateLogStream", "logs:PutLogEvents"}
     assert set(grants) == {
         books,
         f"{books}/index/byCategory",
         _table_arn(region, "shop-Cart"),
-        _table_arn(region, "shop-Orders"),
+        orders,
+        f"{orders}/index/byCreatedAt",
         log_group,
         "*",  # ENI management for the VPC, which takes no ARN
     }

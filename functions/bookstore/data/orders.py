@@ -11,6 +11,10 @@ from bookstore.tables import ORDERS
 
 CUSTOMER = ORDERS.hash_key.name
 ORDER = ORDERS.range_key.name if ORDERS.range_key else ""
+BY_CREATED = ORDERS.local_indexes[0]
+CREATED = BY_CREATED.range_key.name
+# What resumes a listing after an item: the table's key and the index's sort key.
+CURSOR_KEY_NAMES = (CUSTOMER, ORDER, CREATED)
 
 Item = dict[str, Any]
 
@@ -26,8 +30,31 @@ class OrdersRepository:
     def get(self, customer_id: str, order_id: str, consistent: bool = False) -> Item | None:
         return self._table.get_item({CUSTOMER: customer_id, ORDER: order_id}, consistent)
 
-    def for_customer(self, customer_id: str) -> list[Item]:
-        return self._table.partition(CUSTOMER, customer_id)
+    def newest_first(
+        self, customer_id: str, limit: int, start_key: dict[str, str] | None = None
+    ) -> tuple[list[Item], dict[str, str] | None]:
+        """Up to `limit` of the customer's orders, newest first, strongly consistent, and the
+        key to resume after the last of them when more follow (None at the end)."""
+        kwargs: dict[str, Any] = {}
+        if start_key is not None:
+            kwargs["ExclusiveStartKey"] = start_key
+        # One more than asked: DynamoDB's own LastEvaluatedKey also comes when the page ends
+        # exactly at the last order, which would promise a next page that is empty.
+        response = self._table.query(
+            IndexName=BY_CREATED.name,
+            KeyConditionExpression="#customer = :customer",
+            ExpressionAttributeNames={"#customer": CUSTOMER},
+            ExpressionAttributeValues={":customer": customer_id},
+            ScanIndexForward=False,
+            ConsistentRead=True,
+            Limit=limit + 1,
+            **kwargs,
+        )
+        items = list(response.get("Items", []))
+        if len(items) <= limit:
+            return items, None
+        items = items[:limit]
+        return items, {name: str(items[-1][name]) for name in CURSOR_KEY_NAMES}
 
     def put_request(self, order: Item) -> dict[str, Any]:
         """A transaction step that writes `order` only if no order has its key yet."""

@@ -6,9 +6,10 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Header, Path
+from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
 
 from bookstore import services
+from bookstore.checkout import DEFAULT_ORDERS_LIMIT, MAX_ORDERS_LIMIT
 from bookstore.http.auth import customer_id
 from bookstore.http.docs import SECURED, UNAUTHORIZED, fails, returns
 from bookstore.models import Order, OrderList
@@ -54,11 +55,18 @@ def place_order(
 @router.get(
     "/orders",
     security=SECURED,
-    summary="The caller's orders, newest first",
-    responses={200: returns("The caller's orders", OrderList), 401: UNAUTHORIZED},
+    summary="The caller's orders, newest first, a page at a time",
+    responses={
+        200: returns("A page of the caller's orders", OrderList),
+        400: fails("Invalid limit or cursor"),
+        401: UNAUTHORIZED,
+    },
 )
-def list_orders() -> OrderList:
-    return OrderList(items=services.order_history().list(customer_id(router)))
+def list_orders(
+    limit: Annotated[int, Query(ge=1, le=MAX_ORDERS_LIMIT)] = DEFAULT_ORDERS_LIMIT,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+) -> OrderList:
+    return services.order_history().list(customer_id(router), limit, cursor)
 
 
 @router.get(

@@ -1,10 +1,13 @@
+import { useState } from "preact/hooks";
 import { EmptyState, ErrorState, Loading } from "@/components/states";
 import { RequireAuth } from "@/features/auth/components/require-auth";
 import { getOrders } from "@/features/orders/api/get-orders";
 import { formatDate } from "@/features/orders/components/order-lines";
 import { formatMoney } from "@/lib/money";
+import { errorMessage } from "@/lib/errors";
 import { useQuery } from "@/lib/use-query";
 import { useTitle } from "@/lib/use-title";
+import type { Order } from "@/types/api";
 
 export function OrdersPage() {
   useTitle("My orders");
@@ -20,11 +23,28 @@ export function OrdersPage() {
   );
 }
 
+type More = { items: Order[]; cursor: string | null; loading: boolean; error: string | null };
+
 function OrderList() {
-  const orders = useQuery("orders", getOrders);
-  if (orders.loading && !orders.data) return <Loading label="Loading your orders…" />;
-  if (orders.error && !orders.data) return <ErrorState error={orders.error} onRetry={orders.reload} />;
-  if (!orders.data?.length) {
+  const first = useQuery("orders", (signal) => getOrders(null, signal));
+  const [more, setMore] = useState<More>();
+  const orders = [...(first.data?.items ?? []), ...(more?.items ?? [])];
+  const cursor = more ? more.cursor : (first.data?.nextCursor ?? null);
+
+  const loadMore = async () => {
+    if (!cursor) return;
+    setMore((m) => ({ items: m?.items ?? [], cursor, loading: true, error: null }));
+    try {
+      const page = await getOrders(cursor);
+      setMore((m) => ({ items: [...(m?.items ?? []), ...page.items], cursor: page.nextCursor, loading: false, error: null }));
+    } catch (error) {
+      setMore((m) => ({ items: m?.items ?? [], cursor, loading: false, error: errorMessage(error) }));
+    }
+  };
+
+  if (first.loading && !first.data) return <Loading label="Loading your orders…" />;
+  if (first.error && !first.data) return <ErrorState error={first.error} onRetry={first.reload} />;
+  if (!orders.length) {
     return (
       <EmptyState title="You haven't ordered anything yet.">
         <p>
@@ -34,26 +54,40 @@ function OrderList() {
     );
   }
   return (
-    <ul class="order-list" aria-label="Your orders, newest first">
-      {orders.data.map((order) => {
-        const books = order.items.reduce((n, item) => n + item.quantity, 0);
-        return (
-          <li key={order.orderId} class="order-card" data-testid="order-card" data-order-id={order.orderId}>
-            <div>
-              <a href={`/orders/${encodeURIComponent(order.orderId)}`} class="order-card-title">
-                {formatDate(order.createdAt)}
-              </a>
-              <p class="muted">
-                {books} {books === 1 ? "book" : "books"}: {order.items.map((item) => item.title).join(", ")}
-              </p>
-            </div>
-            <div class="order-card-side">
-              <strong>{formatMoney(order.total)}</strong>
-              <span class="muted small">via {order.region}</span>
-            </div>
-          </li>
-        );
-      })}
-    </ul>
+    <>
+      <ul class="order-list" aria-label="Your orders, newest first">
+        {orders.map((order) => {
+          const books = order.items.reduce((n, item) => n + item.quantity, 0);
+          return (
+            <li key={order.orderId} class="order-card" data-testid="order-card" data-order-id={order.orderId}>
+              <div>
+                <a href={`/orders/${encodeURIComponent(order.orderId)}`} class="order-card-title">
+                  {formatDate(order.createdAt)}
+                </a>
+                <p class="muted">
+                  {books} {books === 1 ? "book" : "books"}: {order.items.map((item) => item.title).join(", ")}
+                </p>
+              </div>
+              <div class="order-card-side">
+                <strong>{formatMoney(order.total)}</strong>
+                <span class="muted small">via {order.region}</span>
+              </div>
+            </li>
+          );
+        })}
+      </ul>
+      {more?.error && (
+        <p class="form-error" role="alert">
+          {more.error}
+        </p>
+      )}
+      {cursor && (
+        <p class="center">
+          <button type="button" class="button button-secondary" onClick={loadMore} disabled={more?.loading}>
+            {more?.loading ? "Loading…" : "Show older orders"}
+          </button>
+        </p>
+      )}
+    </>
   );
 }

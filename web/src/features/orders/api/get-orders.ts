@@ -1,5 +1,8 @@
-import { api } from "@/lib/api-client";
-import type { Order } from "@/types/api";
+import { api, query } from "@/lib/api-client";
+import type { Order, Page } from "@/types/api";
 
-export const getOrders = (signal?: AbortSignal) =>
-  api().get<{ items: Order[] }>("/orders", { auth: true, signal }).then((r) => r.items);
+export const ORDERS_PAGE_SIZE = 20;
+
+/** One page of the caller's orders, newest first; `cursor` continues after an earlier page. */
+export const getOrders = (cursor?: string | null, signal?: AbortSignal) =>
+  api().get<Page<Order>>(`/orders${query({ limit: ORDERS_PAGE_SIZE, cursor })}`, { auth: true, signal });
