@@ -189,6 +189,21 @@ def http(
     return Reply(status, got, parsed)
 
 
+def all_orders(base: str, token: str, timeout: float = 10.0) -> list[dict[str, Any]]:
+    """Every order of the token's customer in one region, newest first, page after page."""
+    orders: list[dict[str, Any]] = []
+    cursor: str | None = None
+    for _page in range(1000):  # bounded: a cursor that never ends fails the test
+        query = "?limit=100" + (f"&cursor={cursor}" if cursor else "")
+        reply = http("GET", f"{base}/orders{query}", token=token, timeout=timeout)
+        assert reply.status == 200, reply.body
+        orders.extend(reply.body["items"])
+        cursor = reply.body["nextCursor"]
+        if cursor is None:
+            return orders
+    raise AssertionError("GET /orders kept answering with a nextCursor")
+
+
 @dataclass(frozen=True)
 class Tokens:
     id_token: str

@@ -25,7 +25,15 @@ from functools import partial
 from typing import Any
 
 from bookstore.identifiers import derive_order_id
-from tests.sandbox.conftest import CONVERGE, Reply, Sandbox, eventually, http, sign_up_and_in
+from tests.sandbox.conftest import (
+    CONVERGE,
+    Reply,
+    Sandbox,
+    all_orders,
+    eventually,
+    http,
+    sign_up_and_in,
+)
 
 TIMEOUT = 30  # per request, on a loaded machine
 
@@ -61,10 +69,7 @@ def cart_of(base: str, token: str) -> Any:
 
 
 def orders_of(base: str, token: str) -> list[dict[str, Any]]:
-    reply = http("GET", f"{base}/orders", token=token, timeout=TIMEOUT)
-    assert reply.status == 200, reply.body
-    items: list[dict[str, Any]] = reply.body["items"]
-    return items
+    return all_orders(base, token, timeout=TIMEOUT)
 
 
 def lines(body: dict[str, Any]) -> dict[str, int]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 
-from tests.sandbox.conftest import CONVERGE, Sandbox, eventually, http
+from tests.sandbox.conftest import CONVERGE, Sandbox, all_orders, eventually, http
 
 
 def _quantity(base: str, token: str, book_id: str) -> int | None:
@@ -14,9 +14,7 @@ def _quantity(base: str, token: str, book_id: str) -> int | None:
 
 
 def _order_ids(base: str, token: str) -> set[str]:
-    reply = http("GET", f"{base}/orders", token=token)
-    assert reply.status == 200, reply.body
-    return {o["orderId"] for o in reply.body["items"]}
+    return {o["orderId"] for o in all_orders(base, token)}
 
 
 def test_partition_then_heal_converges_last_writer_wins(sandbox: Sandbox, token: str) -> None:
