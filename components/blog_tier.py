@@ -278,8 +278,12 @@ class BlogTier(pulumi.ComponentResource):
 
     def _load_balancer(self) -> None:
         args, name, opts = self._args, self._name, self._opts
+        # Auto-named (logical name + 8 random characters, so a replacement can be created
+        # before the old one goes), and AWS allows these two names 32 characters: the logical
+        # names are kept short for it (components/settings.py caps namePrefix to match).
+        short = f"{args.prefix}-blog-{args.role[0]}"
         self.alb = aws.lb.LoadBalancer(
-            f"{name}-alb",
+            f"{short}-alb",
             load_balancer_type="application",
             internal=False,
             subnets=args.public_subnet_ids,
@@ -289,7 +293,7 @@ class BlogTier(pulumi.ComponentResource):
             opts=opts,
         )
         self.target_group = aws.lb.TargetGroup(
-            f"{name}-tg",
+            f"{short}-tg",
             port=CONTAINER_PORT,
             protocol="HTTP",
             target_type="ip",

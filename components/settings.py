@@ -7,6 +7,7 @@ The defaults here are the ones documented in `Pulumi.yaml` and `docs/deploy.md`;
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, cast
@@ -128,6 +129,22 @@ def _text(config: pulumi.Config, key: str) -> str:
     return value
 
 
+# The prefix starts physical names AWS limits: the blog's load balancer and target group get
+# `<prefix>-blog-p-alb-<7 random>` (32 at most), buckets and cache ids want lowercase.
+NAME_PREFIX = re.compile(r"[a-z](?:[a-z0-9]|-(?=[a-z0-9])){0,12}")
+
+
+def _name_prefix(config: pulumi.Config) -> str:
+    value = _text(config, "namePrefix")
+    if NAME_PREFIX.fullmatch(value) is None:
+        raise ConfigError(
+            f"config {NAMESPACE}:namePrefix must be 1 to 13 characters of a-z, 0-9 and single"
+            f" '-', starting with a letter (got {value!r}): AWS limits the names it starts,"
+            " e.g. load balancer names to 32 characters"
+        )
+    return value
+
+
 def _int(config: pulumi.Config, key: str, minimum: int = 0) -> int:
     raw = _text(config, key)
     try:
@@ -212,7 +229,7 @@ def load_settings(
         stack_organization=_text(config, "stackOrganization"),
         primary_stack=_text(config, "primaryStack"),
         secondary_stack=_text(config, "secondaryStack"),
-        name_prefix=_text(config, "namePrefix"),
+        name_prefix=_name_prefix(config),
         deletion_protection=_bool(config, "deletionProtection"),
         lambda_memory_mb=_int(config, "lambdaMemoryMb", minimum=128),
         api_throttle_rate_limit=float(_int(config, "apiThrottleRateLimit", minimum=1)),

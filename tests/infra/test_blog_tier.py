@@ -219,3 +219,35 @@ def test_roles_need_their_own_arguments() -> None:
         BlogTier("blog", BlogTierArgs(role="primary", **base))  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="db_secret_arn"):
         BlogTier("blog", BlogTierArgs(role="secondary", **base))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("prefix", ["shop", "bookstore", "abcdefghijklm"])
+def test_load_balancer_names_fit_aws_limit_of_32(prefix: str) -> None:
+    # Pulumi names them <logical name>-<7 random characters>; AWS refuses more than 32.
+    for role in ("primary", "secondary"):
+        run = harness.run(
+            lambda role=role: BlogTier(
+                "bookstore-blog-" + role,
+                BlogTierArgs(
+                    role=role,  # type: ignore[arg-type]
+                    region="eu-west-1",
+                    prefix=prefix,
+                    domain="books.example.com",
+                    hosted_zone_id="Z0123",
+                    vpc_id="vpc-1",
+                    public_subnet_ids=["subnet-pub-a"],
+                    private_subnet_ids=["subnet-priv-a"],
+                    global_cluster_id="shop-blog",
+                    engine_version="8.0.mysql_aurora.3.08.2",
+                    instance_class="db.r6g.large",
+                    image=IMAGE,
+                    db_password="pw" if role == "primary" else None,
+                    secret_replica_region="ap-southeast-1" if role == "primary" else None,
+                    db_secret_arn=None if role == "primary" else PRIMARY_SECRET,
+                ),
+            )
+        )
+        for typ in ("aws:lb/loadBalancer:LoadBalancer", "aws:lb/targetGroup:TargetGroup"):
+            (resource,) = run.of_type(typ)
+            assert "name" not in resource.inputs  # auto-named, so replaceable
+            assert len(resource.name) + 8 <= 32, (typ, resource.name)

@@ -59,6 +59,20 @@ def test_defaults() -> None:
 
 
 @pytest.mark.parametrize(
+    "prefix", ["bookstore-staging", "Bookstore", "9lives", "shop-", "my--shop", "a b", "shop_1"]
+)
+def test_a_name_prefix_aws_would_refuse_is_a_config_error(prefix: str) -> None:
+    with pytest.raises(ConfigError, match=r"namePrefix must be 1 to 13 characters"):
+        _load("global", {**REQUIRED, "bookstore:namePrefix": prefix})
+
+
+@pytest.mark.parametrize("prefix", ["b", "shop", "bookstore-stg", "a1-b2-c3"])
+def test_name_prefixes_that_fit_are_taken(prefix: str) -> None:
+    settings = _load("global", {**REQUIRED, "bookstore:namePrefix": prefix})
+    assert settings.name_prefix == prefix  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
     ("stack", "config", "message"),
     [
         ("dev", REQUIRED, "unknown stack 'dev'"),
