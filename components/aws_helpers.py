@@ -8,12 +8,14 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-# Actions that AWS does not scope to a resource ARN (Lambda's VPC networking); the only ones
-# `components.policy` accepts on `"Resource": "*"`.
+# Actions that AWS does not scope to a resource ARN (Lambda's VPC networking, as in the
+# managed AWSLambdaVPCAccessExecutionRole); the only ones `components.policy` accepts on
+# `"Resource": "*"`.
 UNSCOPED_ACTIONS: frozenset[str] = frozenset(
     {
         "ec2:CreateNetworkInterface",
         "ec2:DescribeNetworkInterfaces",
+        "ec2:DescribeSubnets",
         "ec2:DeleteNetworkInterface",
         "ec2:AssignPrivateIpAddresses",
         "ec2:UnassignPrivateIpAddresses",

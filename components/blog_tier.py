@@ -253,18 +253,24 @@ class BlogTier(pulumi.ComponentResource):
             region=args.region,
             opts=pulumi.ResourceOptions(
                 parent=self,
+                # A version upgrade is made on the global cluster, which upgrades its members;
+                # setting it here as well fails the plan (pulumi-aws GlobalCluster docs).
                 # Joining a global database sets the replication source and a failover
                 # changes it; neither is this program's to undo.
-                ignore_changes=None
+                ignore_changes=["engine_version"]
                 if primary
-                else ["replication_source_identifier", "global_cluster_identifier"],
+                else [
+                    "engine_version",
+                    "replication_source_identifier",
+                    "global_cluster_identifier",
+                ],
             ),
         )
         self.instance = aws.rds.ClusterInstance(
             f"{name}-db-1",
             cluster_identifier=self.cluster.id,
             engine=aws.rds.EngineType.AURORA_MYSQL,
-            engine_version=args.engine_version,
+            # No engine_version: an instance runs its cluster's, which the global cluster sets.
             instance_class=args.instance_class,
             db_subnet_group_name=subnet_group.name,
             publicly_accessible=False,

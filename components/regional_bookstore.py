@@ -451,7 +451,9 @@ class RegionalBookstore(pulumi.ComponentResource):
             timeout=60,
             statements=[
                 statement(STREAM_READ_ACTIONS, [args.orders_stream_arn]),
-                # Lambda sends the records it gave up on with the function's own role.
+                # Lambda reports a batch it gave up on (older than the consumer's maximum
+                # record age) to the queue with the function's own role: the shard and the
+                # sequence numbers, to read the records from the stream before it trims them.
                 statement(["sqs:SendMessage"], [self.stream_dlq.arn]),
             ],
             in_vpc=True,

@@ -209,6 +209,9 @@ def test_event_source_mapping_uses_the_shared_consumer_config(secondary: harness
     assert mapping["bisectBatchOnFunctionError"] is consumer.bisect_batch_on_function_error
     assert mapping["maximumRetryAttempts"] == consumer.maximum_retry_attempts == -1
     assert mapping["maximumRecordAgeInSeconds"] == consumer.maximum_record_age_seconds
+    # With unlimited retries the age limit is what hands a batch to the failure queue; it
+    # must come before the stream trims the records (24 h), or the queue never hears of it.
+    assert 60 <= consumer.maximum_record_age_seconds < 24 * 3600
     assert mapping["batchSize"] == consumer.batch_size
     assert mapping["startingPosition"] == consumer.starting_position
     assert mapping["destinationConfig"] == {
