@@ -1,14 +1,14 @@
 import { useLocation } from "preact-iso";
 import { useEffect, useState } from "preact/hooks";
+import { LoadMore } from "@/components/load-more";
 import { EmptyState, ErrorState, Loading } from "@/components/states";
 import { getBooks } from "@/features/books/api/get-books";
 import { getCategories } from "@/features/books/api/get-categories";
 import { BookGrid } from "@/features/books/components/book-card";
 import { CategoryList } from "@/features/books/components/category-list";
-import { errorMessage } from "@/lib/errors";
+import { useMorePages } from "@/lib/use-more-pages";
 import { useQuery } from "@/lib/use-query";
 import { useTitle } from "@/lib/use-title";
-import type { Book } from "@/types/api";
 
 const PAGE_SIZE = 24;
 
@@ -17,13 +17,11 @@ export function CatalogPage() {
   const category = query.category ?? "";
   const q = query.q ?? "";
   const [search, setSearch] = useState(q);
-  const [more, setMore] = useState<{ items: Book[]; cursor: string | null; loading: boolean; error: string | null }>();
   useTitle(q ? `Search: ${q}` : category || "All books");
 
   const categories = useQuery("categories", getCategories);
   const first = useQuery(`books:${category}:${q}`, (signal) => getBooks({ category, q, limit: PAGE_SIZE }, signal));
   useEffect(() => setSearch(q), [q]);
-  useEffect(() => setMore(undefined), [category, q]);
 
   const navigate = (next: { category?: string; q?: string }) => {
     const params = new URLSearchParams();
@@ -38,19 +36,9 @@ export function CatalogPage() {
     navigate({ category, q: search.trim() });
   };
 
-  const books = [...(first.data?.items ?? []), ...(more?.items ?? [])];
-  const cursor = more ? more.cursor : (first.data?.nextCursor ?? null);
-
-  const loadMore = async () => {
-    if (!cursor) return;
-    setMore((m) => ({ items: m?.items ?? [], cursor, loading: true, error: null }));
-    try {
-      const page = await getBooks({ category, q, limit: PAGE_SIZE, cursor });
-      setMore((m) => ({ items: [...(m?.items ?? []), ...page.items], cursor: page.nextCursor, loading: false, error: null }));
-    } catch (error) {
-      setMore((m) => ({ items: m?.items ?? [], cursor, loading: false, error: errorMessage(error) }));
-    }
-  };
+  const pages = useMorePages(first.data, (cursor) => getBooks({ category, q, limit: PAGE_SIZE, cursor }), `${category}:${q}`);
+  const books = pages.items;
+  const cursor = pages.cursor;
 
   const heading = q ? `Results for “${q}”` : category || "All books";
 
@@ -94,18 +82,7 @@ export function CatalogPage() {
             {cursor ? " (more available)" : ""}
           </p>
           <BookGrid books={books} label={heading} />
-          {more?.error && (
-            <p class="form-error" role="alert">
-              {more.error}
-            </p>
-          )}
-          {cursor && (
-            <p class="center">
-              <button type="button" class="button button-secondary" onClick={loadMore} disabled={more?.loading}>
-                {more?.loading ? "Loading…" : "Show more books"}
-              </button>
-            </p>
-          )}
+          <LoadMore pages={pages} label="Show more books" />
         </>
       )}
     </div>

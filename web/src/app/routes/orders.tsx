@@ -1,13 +1,12 @@
-import { useState } from "preact/hooks";
+import { LoadMore } from "@/components/load-more";
 import { EmptyState, ErrorState, Loading } from "@/components/states";
 import { RequireAuth } from "@/features/auth/components/require-auth";
 import { getOrders } from "@/features/orders/api/get-orders";
 import { formatDate } from "@/features/orders/components/order-lines";
 import { formatMoney } from "@/lib/money";
-import { errorMessage } from "@/lib/errors";
+import { useMorePages } from "@/lib/use-more-pages";
 import { useQuery } from "@/lib/use-query";
 import { useTitle } from "@/lib/use-title";
-import type { Order } from "@/types/api";
 
 export function OrdersPage() {
   useTitle("My orders");
@@ -23,24 +22,10 @@ export function OrdersPage() {
   );
 }
 
-type More = { items: Order[]; cursor: string | null; loading: boolean; error: string | null };
-
 function OrderList() {
   const first = useQuery("orders", (signal) => getOrders(null, signal));
-  const [more, setMore] = useState<More>();
-  const orders = [...(first.data?.items ?? []), ...(more?.items ?? [])];
-  const cursor = more ? more.cursor : (first.data?.nextCursor ?? null);
-
-  const loadMore = async () => {
-    if (!cursor) return;
-    setMore((m) => ({ items: m?.items ?? [], cursor, loading: true, error: null }));
-    try {
-      const page = await getOrders(cursor);
-      setMore((m) => ({ items: [...(m?.items ?? []), ...page.items], cursor: page.nextCursor, loading: false, error: null }));
-    } catch (error) {
-      setMore((m) => ({ items: m?.items ?? [], cursor, loading: false, error: errorMessage(error) }));
-    }
-  };
+  const pages = useMorePages(first.data, (cursor) => getOrders(cursor));
+  const orders = pages.items;
 
   if (first.loading && !first.data) return <Loading label="Loading your orders…" />;
   if (first.error && !first.data) return <ErrorState error={first.error} onRetry={first.reload} />;
@@ -76,18 +61,7 @@ function OrderList() {
           );
         })}
       </ul>
-      {more?.error && (
-        <p class="form-error" role="alert">
-          {more.error}
-        </p>
-      )}
-      {cursor && (
-        <p class="center">
-          <button type="button" class="button button-secondary" onClick={loadMore} disabled={more?.loading}>
-            {more?.loading ? "Loading…" : "Show older orders"}
-          </button>
-        </p>
-      )}
+      <LoadMore pages={pages} label="Show older orders" />
     </>
   );
 }
