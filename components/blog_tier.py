@@ -62,7 +62,8 @@ class BlogTierArgs:
     instance_class: str
     image: str
     db_password: pulumi.Input[str] | None = None
-    """Primary only: the master password stored in the replicated secret."""
+    """Primary only: the master password stored in the replicated secret; made at random
+    (and kept in the stack's state) when not given."""
     secret_replica_region: str | None = None
     """Primary only: where the secret is replicated (the secondary region)."""
     db_secret_arn: pulumi.Input[str] | None = None
@@ -88,8 +89,8 @@ class BlogTier(pulumi.ComponentResource):
         self, name: str, args: BlogTierArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         primary = args.role == "primary"
-        if primary and (args.db_password is None or args.secret_replica_region is None):
-            raise ValueError("the primary blog needs db_password and secret_replica_region")
+        if primary and args.secret_replica_region is None:
+            raise ValueError("the primary blog needs secret_replica_region")
         if not primary and args.db_secret_arn is None:
             raise ValueError("the secondary blog needs the primary's db_secret_arn")
         super().__init__("bookstore:index:BlogTier", name, None, opts)
@@ -97,6 +98,7 @@ class BlogTier(pulumi.ComponentResource):
         self._opts = pulumi.ResourceOptions(parent=self)
 
         self._security_groups()
+        self._password = self._master_password() if primary else None
         self.secret_arn = (
             self._secret()
             if primary
@@ -180,6 +182,19 @@ class BlogTier(pulumi.ComponentResource):
             opts=opts,
         )
 
+    def _master_password(self) -> pulumi.Output[str]:
+        """The configured password, or one made once and kept (encrypted) in the state.
+        Aurora global databases cannot use RDS-managed master passwords."""
+        if self._args.db_password is not None:
+            return pulumi.Output.secret(self._args.db_password)
+        return random.RandomPassword(
+            f"{self._name}-db-password",
+            length=32,
+            # Aurora refuses '/', '"', '@' and spaces in a master password.
+            override_special="!#$%&*()-_=+[]{}<>:?",
+            opts=self._opts,
+        ).result
+
     def _secret(self) -> pulumi.Output[str]:
         args, name, opts = self._args, self._name, self._opts
         secret = aws.secretsmanager.Secret(
@@ -205,7 +220,7 @@ class BlogTier(pulumi.ComponentResource):
             f"{name}-db-credentials-value",
             secret_id=secret.id,
             secret_string=pulumi.Output.json_dumps(
-                {"username": DB_USERNAME, "password": args.db_password, **keys}
+                {"username": DB_USERNAME, "password": self._password, **keys}
             ),
             region=args.region,
             opts=opts,
@@ -246,7 +261,7 @@ class BlogTier(pulumi.ComponentResource):
             copy_tags_to_snapshot=True,
             # A secondary member inherits the credentials and the database from the writer.
             master_username=DB_USERNAME if primary else None,
-            master_password=args.db_password if primary else None,
+            master_password=self._password,
             database_name=DB_NAME if primary else None,
             final_snapshot_identifier=f"{args.prefix}-blog-{args.role}-final" if primary else None,
             skip_final_snapshot=not primary,

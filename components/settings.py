@@ -57,8 +57,8 @@ DEFAULTS: dict[str, str | None] = {
     "webDist": "web/dist",
 }
 SECRET_KEYS = ("blogDbPassword",)
-"""Required secrets: `blogDbPassword` in the primary stack (Aurora global databases cannot use
-RDS-managed master passwords, so the password is stack configuration)."""
+"""Secrets the program reads: `blogDbPassword` in the primary stack, optional (Aurora global
+databases cannot use RDS-managed master passwords, so without it the program makes one)."""
 
 
 class ConfigError(Exception):
@@ -205,11 +205,6 @@ def load_settings(
     stack = stack or pulumi.get_stack()
     role = role_for_stack(stack, config)
     password = config.get_secret("blogDbPassword")
-    if role == "primary" and password is None:
-        raise ConfigError(
-            f"missing required config {NAMESPACE}:blogDbPassword (the Aurora master password): "
-            f"set it with {_set_hint('blogDbPassword', secret=True)}"
-        )
     primary_region = _text(config, "primaryRegion")
     secondary_region = _text(config, "secondaryRegion")
     if primary_region == secondary_region:

@@ -127,6 +127,45 @@ def test_primary_cluster_is_the_encrypted_protected_writer(primary: harness.Run)
     assert instance["publiclyAccessible"] is False
 
 
+def test_a_given_master_password_is_the_clusters_and_the_secrets(primary: harness.Run) -> None:
+    cluster = primary.one("aws:rds/cluster:Cluster").inputs
+    assert harness.unsecret(cluster["masterPassword"]) == "s3cret-password"
+    names = [r.name for r in primary.of_type("random:index/randomPassword:RandomPassword")]
+    assert not [n for n in names if n.endswith("-db-password")]
+
+
+def test_without_a_master_password_one_is_made_and_kept_secret() -> None:
+    run = harness.run(
+        lambda: BlogTier(
+            "blog",
+            BlogTierArgs(
+                role="primary",
+                region="eu-west-1",
+                prefix="shop",
+                domain="books.example.com",
+                hosted_zone_id="Z0123",
+                vpc_id="vpc-1",
+                public_subnet_ids=["subnet-pub-a"],
+                private_subnet_ids=["subnet-priv-a"],
+                global_cluster_id="shop-blog",
+                engine_version="8.0.mysql_aurora.3.08.2",
+                instance_class="db.r6g.large",
+                image=IMAGE,
+                secret_replica_region="ap-southeast-1",
+            ),
+        )
+    )
+    made = run.one("random:index/randomPassword:RandomPassword", "-db-password")
+    assert made.inputs["length"] >= 16
+    # Characters Aurora refuses in a master password are never drawn.
+    assert not set(made.inputs["overrideSpecial"]) & set('/"@ ')
+    generated = "random-blog-db-password"  # what the mock makes the resource's result
+    cluster = run.one("aws:rds/cluster:Cluster").inputs
+    assert harness.unsecret(cluster["masterPassword"]) == generated  # secret in the state
+    secret = run.one("aws:secretsmanager/secretVersion:SecretVersion").inputs
+    assert json.loads(harness.unsecret(secret["secretString"]))["password"] == generated
+
+
 def test_secondary_cluster_joins_without_credentials(secondary: harness.Run) -> None:
     cluster = secondary.one("aws:rds/cluster:Cluster")
     i = cluster.inputs
@@ -222,7 +261,7 @@ def test_roles_need_their_own_arguments() -> None:
         "instance_class": "db.r6g.large",
         "image": IMAGE,
     }
-    with pytest.raises(ValueError, match="db_password"):
+    with pytest.raises(ValueError, match="secret_replica_region"):
         BlogTier("blog", BlogTierArgs(role="primary", **base))  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="db_secret_arn"):
         BlogTier("blog", BlogTierArgs(role="secondary", **base))  # type: ignore[arg-type]

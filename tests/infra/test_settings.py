@@ -82,7 +82,6 @@ def test_name_prefixes_that_fit_are_taken(prefix: str) -> None:
             "set it with `pulumi config set bookstore:domain",
         ),
         ("secondary", {"bookstore:domain": "d"}, "bookstore:hostedZoneId"),
-        ("primary", REQUIRED, "pulumi config set --secret bookstore:blogDbPassword"),
         ("global", {**REQUIRED, "bookstore:routingMode": "geo"}, "latency|failover"),
         ("global", {**REQUIRED, "bookstore:redisNodes": "two"}, "must be an integer"),
         ("global", {**REQUIRED, "bookstore:deletionProtection": "yes"}, "true or false"),

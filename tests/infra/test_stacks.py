@@ -187,11 +187,12 @@ def test_missing_domain_is_a_clear_error(primary_config: dict[str, str]) -> None
         run_program("primary", config)
 
 
-def test_missing_db_password_in_primary_is_a_clear_error(artifact_dir: Path) -> None:
-    with pytest.raises(
-        pulumi.RunError, match="pulumi config set --secret bookstore:blogDbPassword"
-    ):
-        run_program("primary", {"bookstore:artifactDir": str(artifact_dir)})
+def test_without_a_db_password_the_primary_makes_one(artifact_dir: Path) -> None:
+    run = run_program("primary", {"bookstore:artifactDir": str(artifact_dir)})
+    made = run.one("random:index/randomPassword:RandomPassword", "-db-password")
+    cluster = run.one("aws:rds/cluster:Cluster").inputs
+    assert "masterPassword" in cluster
+    assert made.inputs["length"] >= 16
 
 
 def test_missing_artifacts_fail_naming_make_build(tmp_path: Path) -> None:
