@@ -56,6 +56,7 @@ PRIMARY_OUTPUTS = (
     "apiDomainZoneId",
     "blogAlbDnsName",
     "blogAlbZoneId",
+    "alarmTopicArn",
     "blogDbSecretArn",
 )
 SECONDARY_OUTPUTS = (
@@ -66,6 +67,7 @@ SECONDARY_OUTPUTS = (
     "apiDomainZoneId",
     "blogAlbDnsName",
     "blogAlbZoneId",
+    "alarmTopicArn",
 )
 
 
@@ -77,6 +79,7 @@ def _regional_exports(region: RegionalBookstore, blog: BlogTier, settings: Setti
     pulumi.export("apiDomainZoneId", region.api_domain_zone_id)
     pulumi.export("blogAlbDnsName", blog.alb.dns_name)
     pulumi.export("blogAlbZoneId", blog.alb.zone_id)
+    pulumi.export("alarmTopicArn", region.alarms.topic.arn)
 
 
 def _regional_args(
@@ -96,6 +99,7 @@ def _regional_args(
         throttle_burst_limit=settings.api_throttle_burst_limit,
         log_retention_days=settings.log_retention_days,
         deletion_protection=settings.deletion_protection,
+        alarm_email=settings.alarm_email,
         **own,
     )
 

@@ -20,6 +20,7 @@ import pulumi_aws as aws
 from bookstore.settings import table_env_var
 from bookstore.stream_config import ORDERS_STREAM_CONSUMER
 from bookstore.tables import BOOKS, CART, ORDERS, TABLES, TableDefinition
+from components.alarms import AlarmTargets, RegionAlarms
 from components.artifacts import LambdaArtifact
 from components.aws_helpers import (
     UNSCOPED_ACTIONS,
@@ -69,6 +70,7 @@ STREAM_READ_ACTIONS = (
     "dynamodb:GetShardIterator",
     "dynamodb:ListStreams",
 )
+STAGE = "$default"
 CORS_HEADERS = ("authorization", "content-type", "idempotency-key")
 REGION_HEADER = "x-bookstore-region"
 LAMBDA_RUNTIME = "python3.12"
@@ -119,6 +121,8 @@ class RegionalBookstoreArgs:
     throttle_burst_limit: int = 200
     log_retention_days: int = 30
     deletion_protection: bool = True
+    alarm_email: str | None = None
+    """Subscribed to the region's alarm topic when given."""
 
 
 class RegionalBookstore(pulumi.ComponentResource):
@@ -160,6 +164,18 @@ class RegionalBookstore(pulumi.ComponentResource):
         self._http_api()
         if args.role == "primary":
             self._seed()
+        self.alarms = RegionAlarms(
+            AlarmTargets(
+                region=args.region,
+                label=name,
+                api_id=self.api.id,
+                stage=STAGE,
+                stream_function_name=self.stream_function.name,
+                stream_failure_queue_name=self.stream_dlq.name,
+                email=args.alarm_email,
+            ),
+            self._opts,
+        )
 
         self.register_outputs(
             {
@@ -574,7 +590,7 @@ class RegionalBookstore(pulumi.ComponentResource):
         self.stage = aws.apigatewayv2.Stage(
             f"{name}-api-stage",
             api_id=self.api.id,
-            name="$default",
+            name=STAGE,
             auto_deploy=True,
             access_log_settings=aws.apigatewayv2.StageAccessLogSettingsArgs(
                 destination_arn=access_logs.arn, format=ACCESS_LOG_FORMAT

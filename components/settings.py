@@ -55,6 +55,7 @@ DEFAULTS: dict[str, str | None] = {
     "blogSecondaryDbEndpoint": "reader",
     "artifactDir": "build/lambda",
     "webDist": "web/dist",
+    "alarmEmail": "",
 }
 SECRET_KEYS = ("blogDbPassword",)
 """Secrets the program reads: `blogDbPassword` in the primary stack, optional (Aurora global
@@ -95,6 +96,7 @@ class Settings:
     blog_secondary_db_endpoint: Literal["reader", "writer"]
     artifact_dir: Path
     web_dist: Path
+    alarm_email: str | None = None
     blog_db_password: pulumi.Output[str] | None = field(default=None, compare=False)
 
     @property
@@ -142,6 +144,15 @@ def _name_prefix(config: pulumi.Config) -> str:
             f" '-', starting with a letter (got {value!r}): AWS limits the names it starts,"
             " e.g. load balancer names to 32 characters"
         )
+    return value
+
+
+def _email(config: pulumi.Config, key: str) -> str | None:
+    value = _text(config, key).strip()
+    if not value:
+        return None
+    if re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value) is None:
+        raise ConfigError(f"config {NAMESPACE}:{key} must be an e-mail address (got {value!r})")
     return value
 
 
@@ -243,5 +254,6 @@ def load_settings(
         ),
         artifact_dir=project_root / _text(config, "artifactDir"),
         web_dist=project_root / _text(config, "webDist"),
+        alarm_email=_email(config, "alarmEmail"),
         blog_db_password=password,
     )

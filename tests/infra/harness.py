@@ -156,6 +156,9 @@ class RecordingMocks(pulumi.runtime.Mocks):
             state["arn"] = f"arn:aws:logs:{region}:{ACCOUNT}:log-group:{inputs['name']}"
         elif typ == "aws:sqs/queue:Queue":
             state["arn"] = f"arn:aws:sqs:{region}:{ACCOUNT}:{name}"
+            state["name"] = name
+        elif typ == "aws:sns/topic:Topic":
+            state["arn"] = f"arn:aws:sns:{region}:{ACCOUNT}:{name}"
         elif typ == "aws:cloudfront/distribution:Distribution":
             state["domainName"] = "d111111abcdef8.cloudfront.net"
         elif typ == "aws:ec2/vpcEndpoint:VpcEndpoint":

@@ -26,7 +26,7 @@ STREAM = "arn:aws:dynamodb:{region}:123456789012:table/shop-Orders/stream/2026-0
 FUNCTION = "aws:lambda/function:Function"
 
 
-def _run(role: str, artifact_dir: Path) -> harness.Run:
+def _run(role: str, artifact_dir: Path, alarm_email: str | None = None) -> harness.Run:
     region = "eu-west-1" if role == "primary" else "ap-southeast-1"
     pool = (
         None
@@ -47,6 +47,7 @@ def _run(role: str, artifact_dir: Path) -> harness.Run:
                 artifact=load_artifact(artifact_dir),
                 user_pool=pool,
                 vpc_cidr="10.20.0.0/16",
+                alarm_email=alarm_email,
             ),
         )
     )
@@ -352,3 +353,53 @@ def test_only_the_primary_creates_the_user_pool(artifact_dir: Path) -> None:
     }
     with pytest.raises(ValueError, match="secondary must be given it"):
         RegionalBookstore("rb", RegionalBookstoreArgs(role="secondary", **args))  # type: ignore[arg-type]
+
+
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+
+
+def test_alarms_watch_the_api_and_the_stream_and_notify_the_topic(
+    secondary: harness.Run,
+) -> None:
+    region = "ap-southeast-1"
+    topic = secondary.one("aws:sns/topic:Topic")
+    topic_arn = f"arn:aws:sns:{region}:{ACCOUNT}:{topic.name}"
+    alarms = {a.name.removeprefix("rb-"): a.inputs for a in secondary.of_type(ALARM)}
+    assert set(alarms) == {"api-5xx", "stream-lag", "stream-failures"}
+    api = secondary.one("aws:apigatewayv2/api:Api")
+    stage = secondary.one("aws:apigatewayv2/stage:Stage").inputs
+    queue = secondary.one("aws:sqs/queue:Queue")
+    expected = {
+        "api-5xx": ("AWS/ApiGateway", "5xx", {"ApiId": api.id, "Stage": stage["name"]}),
+        "stream-lag": ("AWS/Lambda", "IteratorAge", {"FunctionName": "rb-stream-fn"}),
+        "stream-failures": (
+            "AWS/SQS",
+            "ApproximateNumberOfMessagesVisible",
+            {"QueueName": queue.name},
+        ),
+    }
+    for kind, (namespace, metric, dimensions) in expected.items():
+        alarm = alarms[kind]
+        assert (alarm["namespace"], alarm["metricName"]) == (namespace, metric)
+        assert alarm["dimensions"] == dimensions
+        assert alarm["alarmActions"] == alarm["okActions"] == [topic_arn]
+        assert alarm["treatMissingData"] == "notBreaching"
+        assert alarm["region"] == region
+        assert region in alarm["alarmDescription"]
+    # One failed batch is enough; five minutes of stream lag; 5xx in 3 of 5 minutes.
+    assert alarms["stream-failures"]["threshold"] == 1
+    assert alarms["stream-lag"]["threshold"] == 5 * 60 * 1000
+    assert (alarms["api-5xx"]["evaluationPeriods"], alarms["api-5xx"]["datapointsToAlarm"]) == (
+        5,
+        3,
+    )
+    assert secondary.of_type("aws:sns/topicSubscription:TopicSubscription") == []
+
+
+def test_an_alarm_email_is_subscribed_to_the_topic(artifact_dir: Path) -> None:
+    run = _run("secondary", artifact_dir, alarm_email="ops@example.com")
+    subscription = run.one("aws:sns/topicSubscription:TopicSubscription").inputs
+    topic = run.one("aws:sns/topic:Topic")
+    assert subscription["protocol"] == "email"
+    assert subscription["endpoint"] == "ops@example.com"
+    assert subscription["topic"] == f"arn:aws:sns:ap-southeast-1:{ACCOUNT}:{topic.name}"

@@ -66,6 +66,20 @@ def test_a_name_prefix_aws_would_refuse_is_a_config_error(prefix: str) -> None:
         _load("global", {**REQUIRED, "bookstore:namePrefix": prefix})
 
 
+@pytest.mark.parametrize(
+    ("value", "expected"), [("", None), (" ops@example.com ", "ops@example.com")]
+)
+def test_alarm_email_is_optional(value: str, expected: str | None) -> None:
+    settings = _load("secondary", {**REQUIRED, "bookstore:alarmEmail": value})
+    assert settings.alarm_email == expected  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("value", ["ops", "ops@", "@example.com", "a b@example.com"])
+def test_an_alarm_email_that_is_not_an_address_is_a_config_error(value: str) -> None:
+    with pytest.raises(ConfigError, match="alarmEmail must be an e-mail address"):
+        _load("secondary", {**REQUIRED, "bookstore:alarmEmail": value})
+
+
 @pytest.mark.parametrize("prefix", ["b", "shop", "bookstore-stg", "a1-b2-c3"])
 def test_name_prefixes_that_fit_are_taken(prefix: str) -> None:
     settings = _load("global", {**REQUIRED, "bookstore:namePrefix": prefix})
