@@ -59,7 +59,14 @@ def region_env(config: SandboxConfig, region: RegionConfig) -> dict[str, str]:
     return env
 
 
-def spawn(argv: Sequence[str], log_path: Path, env: Mapping[str, str]) -> subprocess.Popen[bytes]:
+def spawn(
+    argv: Sequence[str],
+    log_path: Path,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+) -> subprocess.Popen[bytes]:
+    """Starts `argv` as the leader of a new process group (one signal then reaches a server
+    and all of its workers), output appended to `log_path`; `env` None inherits ours."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("ab") as log:
         return subprocess.Popen(
@@ -67,8 +74,8 @@ def spawn(argv: Sequence[str], log_path: Path, env: Mapping[str, str]) -> subpro
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
-            env=dict(env),
-            cwd=repo_root(),
+            env=dict(env) if env is not None else None,
+            cwd=cwd or repo_root(),
             start_new_session=True,
         )
 
@@ -121,7 +128,14 @@ def group_alive(pgid: int) -> bool:
         return False
     except PermissionError:
         return True
-    return any(_pgid_of(pid) == pgid and pid_alive(pid) for pid in _all_pids())
+    return bool(group_members(pgid))
+
+
+def group_members(pgid: int) -> list[int]:
+    """Every live process in process group `pgid` (a PHP server's forked workers, say),
+    the leader first."""
+    members = [pid for pid in _all_pids() if _pgid_of(pid) == pgid and pid_alive(pid)]
+    return sorted(members, key=lambda pid: (pid != pgid, pid))
 
 
 def _all_pids() -> list[int]:
@@ -137,17 +151,23 @@ def _pgid_of(pid: int) -> int:
 
 def stop_group(pgid: int, timeout: float = 5.0) -> None:
     """SIGCONT (a frozen group cannot act on SIGTERM), SIGTERM, then SIGKILL after `timeout`."""
-    signal_group(pgid, signal.SIGCONT)
-    if not signal_group(pgid, signal.SIGTERM):
-        return
+    stop_groups([pgid], timeout)
+
+
+def stop_groups(pgids: Sequence[int], timeout: float = 5.0) -> None:
+    """`stop_group` for all of them at once, so that two databases shut down in parallel."""
+    for pgid in pgids:
+        signal_group(pgid, signal.SIGCONT)
+    live = [pgid for pgid in pgids if signal_group(pgid, signal.SIGTERM)]
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not group_alive(pgid):
-            return
+    while live and time.monotonic() < deadline:
+        live = [pgid for pgid in live if group_alive(pgid)]
         time.sleep(0.05)
-    signal_group(pgid, signal.SIGKILL)
+    for pgid in live:
+        signal_group(pgid, signal.SIGKILL)
     deadline = time.monotonic() + 2
-    while time.monotonic() < deadline and group_alive(pgid):
+    while live and time.monotonic() < deadline:
+        live = [pgid for pgid in live if group_alive(pgid)]
         time.sleep(0.05)
 
 

@@ -35,11 +35,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from sandbox.blog import php, proc
+from sandbox import procs as proc
+from sandbox.blog import php
 from sandbox.blog.content import seed_posts
 from sandbox.blog.db import DATABASE, MariaDB, bootstrap_template, parse_gtid_list
 from sandbox.blog.deps import binary, find_missing, install_hint
 from sandbox.blog.errors import BlogError, DatabaseError
+from sandbox.config import HOST
 
 STARTUP_TIMEOUT = 60.0
 REPL_USER = "repl"
@@ -62,7 +64,7 @@ class BlogRegion:
     @property
     def url(self) -> str:
         """This region's WordPress, directly (the front door proxies `/blog/` here)."""
-        return f"http://{proc.HOST}:{self.http_port}{php.PREFIX}"
+        return f"http://{HOST}:{self.http_port}{php.PREFIX}"
 
 
 # Suggested place in the sandbox's port layout (region i uses N+10*(i+1)+offset; offsets 0-2
@@ -313,7 +315,7 @@ class BlogPair:
             argv = [
                 binary("php"),
                 "-S",
-                f"{proc.HOST}:{region.http_port}",
+                f"{HOST}:{region.http_port}",
                 "-t",
                 str(www),
                 "-d",
@@ -357,7 +359,7 @@ class BlogPair:
     def _running(self, state: dict[str, Any]) -> bool:
         processes = state.get("processes") or {}
         pids = [pid for region in processes.values() for pid in region.values()]
-        return len(pids) == 4 and all(proc.alive(pid) for pid in pids)
+        return len(pids) == 4 and all(proc.pid_alive(pid) for pid in pids)
 
     def stop(self) -> None:
         """Stop every process of both regions (frozen ones too); the data stays for a restart."""
@@ -396,14 +398,14 @@ class BlogPair:
         """The region's process-group ids (one per server), for `os.killpg`."""
         self.region(region)
         processes = self._load_state().get("processes") or {}
-        return [pid for pid in (processes.get(region) or {}).values() if proc.alive(pid)]
+        return [pid for pid in (processes.get(region) or {}).values() if proc.pid_alive(pid)]
 
     # -- replication ----------------------------------------------------------------------------
 
     def _change_master(self, replica: str, source: str, secret: dict[str, Any]) -> str:
         src = self.region(source)
         return (
-            f"CHANGE MASTER TO MASTER_HOST='{proc.HOST}', MASTER_PORT={src.db_port}, "
+            f"CHANGE MASTER TO MASTER_HOST='{HOST}', MASTER_PORT={src.db_port}, "
             f"MASTER_USER='{REPL_USER}', MASTER_PASSWORD='{secret['replPassword']}', "
             # Heartbeats let a replica notice a frozen primary and report lag as unknown.
             "MASTER_CONNECT_RETRY=1, MASTER_HEARTBEAT_PERIOD=1, MASTER_USE_GTID=slave_pos"
@@ -529,7 +531,7 @@ class BlogPair:
         """Make a still-running server read-only; its binlog position, or None when it is
         frozen or down (then it cannot take writes anyway until it is thawed)."""
         pid = (state.get("processes", {}).get(region) or {}).get("db")
-        if pid is None or not proc.alive(pid) or proc.process_state(pid) == "T":
+        if pid is None or not proc.pid_alive(pid) or proc.process_state(pid) == "T":
             return None
         db = self.db(region)
         try:
@@ -804,7 +806,7 @@ class BlogPair:
                 "replication": "primary" if role == "primary" else "unknown",
             }
             db_pid = (processes.get(region.name) or {}).get("db")
-            if db_pid is None or not proc.alive(db_pid):
+            if db_pid is None or not proc.pid_alive(db_pid):
                 entry["replication"] = "stopped"
             elif proc.process_state(db_pid) == "T":
                 # A frozen server would never answer; say so instead of waiting for it.
