@@ -28,6 +28,7 @@ import pytest
 
 from sandbox.config import build_config
 from sandbox.procs import port_in_use
+from tests.drill.drill_process import run_drill_process
 
 REPO = Path(__file__).resolve().parents[2]
 DRILL_TIMEOUT_SECONDS = 300
@@ -93,30 +94,17 @@ def box(tmp_path: Path) -> Iterator[Box]:
 
 def test_region_outage_drill_on_its_own_sandbox(box: Box, tmp_path: Path) -> None:
     out = tmp_path / "drills"
-    argv = [
-        sys.executable, "-m", "drill",
-        "--port-base", str(box.port_base),
-        "--fault", "region-outage",
-        "--users", "2",
-        "--duration", "20",
-        "--max-rto", str(MAX_RTO),
-        "--max-rpo", str(MAX_RPO),
-        "--out", str(out),
-    ]  # fmt: skip
-    result = subprocess.run(
-        argv,
-        env=box.env(),
-        cwd=REPO,
-        capture_output=True,
-        text=True,
+    result, path = run_drill_process(
+        box.port_base,
+        box.env(),
+        out,
+        *("--users", "2", "--duration", "20"),
+        *("--max-rto", str(MAX_RTO), "--max-rpo", str(MAX_RPO)),
         timeout=DRILL_TIMEOUT_SECONDS,
-        check=False,
     )
     log = f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}"
-    reports = sorted(out.glob("*/report.json"))
-    assert len(reports) == 1, log
-    directory = reports[0].parent
-    report = json.loads(reports[0].read_text())
+    directory = path.parent
+    report = json.loads(path.read_text())
 
     # The exit code agrees with the report, and this drill meets its targets.
     assert result.returncode == (0 if report["result"] == "pass" else 1), log

@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
-from tests.sandbox.conftest import REPO, Sandbox, eventually, http
+from tests.drill.drill_process import run_drill_process
+from tests.sandbox.conftest import Sandbox, eventually, http
 
 USERS = 50
 DURATION_SECONDS = 60
@@ -35,29 +35,14 @@ DRILL_TIMEOUT_SECONDS = 400
 
 
 def run_drill(sandbox: Sandbox, out: Path) -> tuple[subprocess.CompletedProcess[str], Path]:
-    argv = [
-        sys.executable, "-m", "drill",
-        "--port-base", str(sandbox.port_base),
-        "--fault", "region-outage",
-        "--users", str(USERS),
-        "--duration", str(DURATION_SECONDS),
-        "--think", str(THINK_SECONDS),
-        "--max-rto", str(MAX_RTO),
-        "--max-rpo", str(MAX_RPO),
-        "--out", str(out),
-    ]  # fmt: skip
-    result = subprocess.run(
-        argv,
-        env=sandbox.env(),
-        cwd=REPO,
-        capture_output=True,
-        text=True,
+    return run_drill_process(
+        sandbox.port_base,
+        sandbox.env(),
+        out,
+        *("--users", str(USERS), "--duration", str(DURATION_SECONDS)),
+        *("--think", str(THINK_SECONDS), "--max-rto", str(MAX_RTO), "--max-rpo", str(MAX_RPO)),
         timeout=DRILL_TIMEOUT_SECONDS,
-        check=False,
     )
-    reports = sorted(out.glob("*/report.json"))
-    assert len(reports) == 1, f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}"
-    return result, reports[0]
 
 
 def figures(report: dict[str, Any]) -> str:
