@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
@@ -109,11 +110,12 @@ class Catalog:
         so a page may end inside a DynamoDB page and the next one resumes exactly there."""
         query = query.validated()
         by_category = query.category is not None
-        start = (
-            decode_cursor(query.cursor, cursor_key_names(by_category), query.scope)
-            if query.cursor
-            else None
-        )
+        checks: dict[str, Callable[[str], bool]] = {
+            name: is_book_id for name in cursor_key_names(by_category)
+        }
+        if by_category:
+            checks[CATEGORY] = lambda value: value == query.category
+        start = decode_cursor(query.cursor, checks, query.scope) if query.cursor else None
         found: list[dict[str, Any]] = []
         while True:
             items, last = self._books.page(query.category, start, page_size=max(query.limit, 25))

@@ -10,7 +10,7 @@ from botocore.exceptions import ClientError
 
 from bookstore.cart import cart_total, now_iso
 from bookstore.data.carts import BOOK, CartRepository
-from bookstore.data.orders import CURSOR_KEY_NAMES, CUSTOMER, ORDER, OrdersRepository
+from bookstore.data.orders import CREATED, CUSTOMER, ORDER, OrdersRepository
 from bookstore.errors import Conflict, InvalidInput, NotFound
 from bookstore.identifiers import (
     check_idempotency_key,
@@ -18,6 +18,7 @@ from bookstore.identifiers import (
     derive_order_id,
     encode_cursor,
     is_order_id,
+    is_timestamp,
 )
 from bookstore.models import Order, OrderLine, OrderList
 from bookstore.money import format_money
@@ -147,9 +148,12 @@ class OrderHistory:
         if not 1 <= limit <= MAX_ORDERS_LIMIT:
             raise InvalidInput(f"limit must be 1 to {MAX_ORDERS_LIMIT}", field="limit")
         scope = ("orders", customer_id)
-        start = decode_cursor(cursor, CURSOR_KEY_NAMES, scope) if cursor else None
-        if start is not None and start[CUSTOMER] != customer_id:
-            raise InvalidInput("cursor is not valid for this query", field="cursor")
+        checks = {
+            CUSTOMER: lambda value: value == customer_id,
+            ORDER: is_order_id,
+            CREATED: is_timestamp,
+        }
+        start = decode_cursor(cursor, checks, scope) if cursor else None
         items, last = self._orders.newest_first(customer_id, limit, start)
         return OrderList(
             items=[to_order(item) for item in items],

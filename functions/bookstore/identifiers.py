@@ -7,13 +7,14 @@ import binascii
 import hashlib
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from bookstore.errors import InvalidInput
 
 IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_-]{1,128}")
 BOOK_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 ORDER_ID = re.compile(r"o-[0-9a-f]{32}")
+TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 MAX_CURSOR_LENGTH = 2048
 
 
@@ -54,23 +55,32 @@ def encode_cursor(last_key: dict[str, str], scope: Sequence[str | None]) -> str:
 
 
 def decode_cursor(
-    cursor: str, key_names: Sequence[str], scope: Sequence[str | None]
+    cursor: str, key_checks: Mapping[str, Callable[[str], bool]], scope: Sequence[str | None]
 ) -> dict[str, str]:
+    """The start key inside a cursor made by `encode_cursor` for this scope. A cursor is not
+    signed, so each key value must pass its check (`key_checks`, one per key attribute):
+    what reaches DynamoDB as an ExclusiveStartKey is then a key it could have given us."""
     invalid = InvalidInput("cursor is not valid for this query", field="cursor")
     if len(cursor) > MAX_CURSOR_LENGTH:
         raise invalid
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         payload = json.loads(raw)
-    except (binascii.Error, ValueError, UnicodeDecodeError):
+    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError):
+        # RecursionError: deeply nested JSON, which json.loads does not turn into ValueError.
         raise invalid from None
     if not isinstance(payload, dict) or payload.get("s") != _fingerprint(scope):
         raise invalid
     key = payload.get("k")
     if (
         not isinstance(key, dict)
-        or sorted(key) != sorted(key_names)
-        or not all(isinstance(v, str) and v for v in key.values())
+        or sorted(key) != sorted(key_checks)
+        or not all(isinstance(v, str) and key_checks[k](v) for k, v in key.items())
     ):
         raise invalid
     return key
+
+
+def is_timestamp(value: str) -> bool:
+    """An ISO 8601 UTC time with milliseconds, as `now_iso` writes `createdAt`."""
+    return TIMESTAMP.fullmatch(value) is not None

@@ -154,3 +154,31 @@ def test_a_percent_encoded_book_id_is_the_same_book(api: Api) -> None:
     assert response.body["id"] == book["id"]
     # A decoded slash is not a way into another route.
     assert_error(api.call("GET", f"/books/{book['id']}%2Fx"), 404, "ROUTE_NOT_FOUND")
+
+
+def test_a_book_cursor_for_another_category_or_a_forged_id_is_refused(api: Api) -> None:
+    import base64
+    import json
+
+    category = str(load_catalog()[0]["category"])
+    first = api.call("GET", "/books", query={"category": category, "limit": "1"})
+    assert first.status == 200
+    assert first.body["nextCursor"]
+    scope = json.loads(base64.urlsafe_b64decode(first.body["nextCursor"] + "==="))["s"]
+
+    def forged(key: dict[str, str]) -> str:
+        payload = json.dumps({"k": key, "s": scope}, separators=(",", ":"))
+        return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+
+    book = str(first.body["items"][0]["id"])
+    # The scope fingerprint is copied from a real cursor, so only the key is forged.
+    for key in ({"id": book, "category": "Poetry-x"}, {"id": "NOT A BOOK", "category": category}):
+        reply = api.call(
+            "GET", "/books", query={"category": category, "limit": "1", "cursor": forged(key)}
+        )
+        assert_error(reply, 400, "INVALID_INPUT", "cursor")
+    # The real cursor still works.
+    again = api.call(
+        "GET", "/books", query={"category": category, "cursor": first.body["nextCursor"]}
+    )
+    assert again.status == 200

@@ -104,6 +104,30 @@ def test_a_cursor_naming_another_customer_is_refused_even_when_well_formed(api: 
 
 
 @pytest.mark.parametrize(
+    "key",
+    [
+        {"orderId": "o-" + "0" * 32, "createdAt": "x" * 1200},  # over DynamoDB's key size
+        {"orderId": "not-an-order-id", "createdAt": "2026-11-28T10:00:00.000Z"},
+        {"orderId": "o-" + "0" * 32, "createdAt": "2026-11-28"},
+    ],
+)
+def test_a_well_formed_cursor_with_forged_key_values_is_refused(
+    api: Api, key: dict[str, str]
+) -> None:
+    # Cursors are not signed: what goes to DynamoDB as a start key must look like one it gave.
+    forged = _cursor({"customerId": ALICE, **key}, ["orders", ALICE])
+    reply = api.call("GET", "/orders", sub=ALICE, query={"cursor": forged})
+    assert_error(reply, 400, "INVALID_INPUT", "cursor")
+
+
+@pytest.mark.parametrize("path", ["/orders", "/books"])
+def test_a_deeply_nested_cursor_is_400_not_a_crash(api: Api, path: str) -> None:
+    nested = base64.urlsafe_b64encode(b"[" * 1530).decode().rstrip("=")
+    reply = api.call("GET", path, sub=ALICE, query={"cursor": nested})
+    assert_error(reply, 400, "INVALID_INPUT", "cursor")
+
+
+@pytest.mark.parametrize(
     ("query", "field"),
     [
         ({"limit": "0"}, "limit"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from bookstore.data.paging import all_items
@@ -35,22 +35,27 @@ class OrdersRepository:
     ) -> tuple[list[Item], dict[str, str] | None]:
         """Up to `limit` of the customer's orders, newest first, strongly consistent, and the
         key to resume after the last of them when more follow (None at the end)."""
-        kwargs: dict[str, Any] = {}
-        if start_key is not None:
-            kwargs["ExclusiveStartKey"] = start_key
         # One more than asked: DynamoDB's own LastEvaluatedKey also comes when the page ends
-        # exactly at the last order, which would promise a next page that is empty.
-        response = self._table.query(
-            IndexName=BY_CREATED.name,
-            KeyConditionExpression="#customer = :customer",
-            ExpressionAttributeNames={"#customer": CUSTOMER},
-            ExpressionAttributeValues={":customer": customer_id},
-            ScanIndexForward=False,
-            ConsistentRead=True,
-            Limit=limit + 1,
-            **kwargs,
-        )
-        items = list(response.get("Items", []))
+        # exactly at the last order, which would promise a next page that is empty. A query
+        # also stops at 1 MB read, so it goes on until it has that many or reaches the end.
+        items: list[Item] = []
+        last: Mapping[str, Any] | None = start_key
+        while True:
+            kwargs: dict[str, Any] = {"ExclusiveStartKey": last} if last else {}
+            response = self._table.query(
+                IndexName=BY_CREATED.name,
+                KeyConditionExpression="#customer = :customer",
+                ExpressionAttributeNames={"#customer": CUSTOMER},
+                ExpressionAttributeValues={":customer": customer_id},
+                ScanIndexForward=False,
+                ConsistentRead=True,
+                Limit=limit + 1 - len(items),
+                **kwargs,
+            )
+            items.extend(response.get("Items", []))
+            last = response.get("LastEvaluatedKey")
+            if len(items) > limit or not last:
+                break
         if len(items) <= limit:
             return items, None
         items = items[:limit]
