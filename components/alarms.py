@@ -50,6 +50,8 @@ class RegionAlarms:
                 opts=opts,
             )
         actions = [self.topic.arn]
+        # No data is no traffic (no request, no stream batch behind), not a problem, except
+        # for the failure queue (below).
 
         def alarm(
             kind: str,
@@ -63,6 +65,7 @@ class RegionAlarms:
             period: int,
             periods: int,
             datapoints: int | None = None,
+            missing: str = "notBreaching",
         ) -> aws.cloudwatch.MetricAlarm:
             return aws.cloudwatch.MetricAlarm(
                 f"{t.label}-{kind}",
@@ -76,8 +79,7 @@ class RegionAlarms:
                 datapoints_to_alarm=datapoints,
                 threshold=threshold,
                 comparison_operator="GreaterThanOrEqualToThreshold",
-                # No data is no traffic (or no failed batch), not a problem.
-                treat_missing_data="notBreaching",
+                treat_missing_data=missing,
                 alarm_actions=actions,
                 ok_actions=actions,
                 region=t.region,
@@ -87,7 +89,8 @@ class RegionAlarms:
         self.api_5xx = alarm(
             "api-5xx",
             f"The bookstore API in {t.region} answered {API_5XX_PER_MINUTE} or more 5xx a"
-            " minute in 3 of the last 5 minutes (function errors, DynamoDB failing, throttling).",
+            " minute in 3 of the last 5 minutes (function errors or timeouts, DynamoDB"
+            " failing).",
             namespace="AWS/ApiGateway",
             metric="5xx",
             dimensions={"ApiId": t.api_id, "Stage": t.stage},
@@ -122,4 +125,7 @@ class RegionAlarms:
             threshold=1,
             period=300,
             periods=1,
+            # SQS stops sending the metric for a queue nobody touches (after about 6 h), even
+            # with a message in it: no data must keep the alarm as it is, not clear it.
+            missing="ignore",
         )

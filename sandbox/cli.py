@@ -230,10 +230,11 @@ def _partition(args: argparse.Namespace) -> int:
     deadline = time.monotonic() + PAUSE_ACK_SECONDS
     while not _replicator_paused_since(state_dir / "replicator.json", asked):
         if time.monotonic() >= deadline:
+            # Nothing half-done: without the replicator's word the pause is taken back.
+            (state_dir / "partitioned").unlink(missing_ok=True)
             raise CliError(
-                f"the replicator did not confirm the pause within {PAUSE_ACK_SECONDS:g} s"
-                " (is it running? see `bookstore sandbox status`); replication stays paused"
-                " once it does (heal: bookstore sandbox heal)"
+                f"the replicator did not confirm the pause within {PAUSE_ACK_SECONDS:g} s, so"
+                " nothing was paused (is it running? see `bookstore sandbox status`)"
             )
         time.sleep(0.05)
     _blog_replication(args.port_base, pause=True)

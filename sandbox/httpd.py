@@ -38,7 +38,11 @@ def make_http_server(
         server_version = name
 
         def _serve(self) -> None:
-            length = int(self.headers.get("content-length") or 0)
+            declared = self.headers.get("content-length") or "0"
+            if not declared.isdigit():  # not a number, or negative: the body cannot be read
+                self.send_error(400, f"invalid Content-Length {declared[:40]!r}")
+                return
+            length = int(declared)
             body = self.rfile.read(length) if length else b""
             try:
                 response = handle(

@@ -383,7 +383,9 @@ def test_alarms_watch_the_api_and_the_stream_and_notify_the_topic(
         assert (alarm["namespace"], alarm["metricName"]) == (namespace, metric)
         assert alarm["dimensions"] == dimensions
         assert alarm["alarmActions"] == alarm["okActions"] == [topic_arn]
-        assert alarm["treatMissingData"] == "notBreaching"
+        assert alarm["treatMissingData"] == (
+            "ignore" if kind == "stream-failures" else "notBreaching"
+        )
         assert alarm["region"] == region
         assert region in alarm["alarmDescription"]
     # One failed batch is enough; five minutes of stream lag; 5xx in 3 of 5 minutes.

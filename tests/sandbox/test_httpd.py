@@ -98,3 +98,15 @@ def test_a_failing_handler_is_a_502_in_json_and_the_server_keeps_serving(port: i
     assert response.status == 502
     assert json.loads(response.read()) == {"message": "Bad Gateway"}
     assert request(port, "GET", "/after").status == 200
+
+
+@pytest.mark.parametrize("declared", ["abc", "-1", "1e3"])
+def test_an_unreadable_content_length_is_a_400_in_json(port: int, declared: str) -> None:
+    with socket.create_connection((HOST, port), timeout=5) as raw:
+        raw.sendall(f"POST /api/orders HTTP/1.1\r\nContent-Length: {declared}\r\n\r\n".encode())
+        reply = b""
+        while chunk := raw.recv(4096):
+            reply += chunk
+    head, _, body = reply.partition(b"\r\n\r\n")
+    assert head.split(b" ")[1] == b"400"
+    assert "Content-Length" in json.loads(body)["message"]
