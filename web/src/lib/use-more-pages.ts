@@ -1,4 +1,4 @@
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import type { Page } from "@/types/api";
 import { errorMessage } from "./errors";
 
@@ -25,17 +25,23 @@ export function useMorePages<T>(
   resetKey = "",
 ): MorePages<T> {
   const [more, setMore] = useState<More<T>>();
+  // A page that arrives after a reset belongs to the list before it and is dropped.
+  const current = useRef(resetKey);
+  current.current = resetKey;
   useEffect(() => setMore(undefined), [resetKey]);
   const items = [...(first?.items ?? []), ...(more?.items ?? [])];
   const cursor = more ? more.cursor : (first?.nextCursor ?? null);
 
   const loadMore = async () => {
     if (!cursor) return;
+    const asked = resetKey;
     setMore((m) => ({ items: m?.items ?? [], cursor, loading: true, error: null }));
     try {
       const page = await fetchPage(cursor);
+      if (current.current !== asked) return;
       setMore((m) => ({ items: [...(m?.items ?? []), ...page.items], cursor: page.nextCursor, loading: false, error: null }));
     } catch (error) {
+      if (current.current !== asked) return;
       setMore((m) => ({ items: m?.items ?? [], cursor, loading: false, error: errorMessage(error) }));
     }
   };
