@@ -146,6 +146,6 @@ def run(iterations: int, budget_seconds: float) -> Section:
         "what": (
             "ratioP50ToGetItem = route p50 / bare GetItem p50: the handler's cost in units of"
             " one data-store round trip (moto in-process; real DynamoDB round trips differ)."
-            " GET /orders grows with the orders placed during the run."
+            " GET /orders reads one page (20) of the orders placed during the run."
         ),
     }
