@@ -3,7 +3,9 @@ replicated credentials."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
+from typing import Any
 
 import pytest
 
@@ -16,31 +18,31 @@ PRIMARY_SECRET = (
 )
 
 
-def _run(role: str) -> harness.Run:
+def _args(role: str, **changes: Any) -> BlogTierArgs:
+    """The blog's arguments in `role` as the program passes them; `changes` on top."""
     primary = role == "primary"
-    region = "eu-west-1" if primary else "ap-southeast-1"
-    return harness.run(
-        lambda: BlogTier(
-            "blog",
-            BlogTierArgs(
-                role=role,  # type: ignore[arg-type]
-                region=region,
-                prefix="shop",
-                domain="books.example.com",
-                hosted_zone_id="Z0123",
-                vpc_id="vpc-1",
-                public_subnet_ids=["subnet-pub-a", "subnet-pub-b"],
-                private_subnet_ids=["subnet-priv-a", "subnet-priv-b"],
-                global_cluster_id="shop-blog",
-                engine_version="8.0.mysql_aurora.3.08.2",
-                instance_class="db.r6g.large",
-                image=IMAGE,
-                db_password="s3cret-password" if primary else None,
-                secret_replica_region="ap-southeast-1" if primary else None,
-                db_secret_arn=None if primary else PRIMARY_SECRET,
-            ),
-        )
+    args = BlogTierArgs(
+        role=role,  # type: ignore[arg-type]
+        region="eu-west-1" if primary else "ap-southeast-1",
+        prefix="shop",
+        domain="books.example.com",
+        hosted_zone_id="Z0123",
+        vpc_id="vpc-1",
+        public_subnet_ids=["subnet-pub-a", "subnet-pub-b"],
+        private_subnet_ids=["subnet-priv-a", "subnet-priv-b"],
+        global_cluster_id="shop-blog",
+        engine_version="8.0.mysql_aurora.3.08.2",
+        instance_class="db.r6g.large",
+        image=IMAGE,
+        db_password="s3cret-password" if primary else None,
+        secret_replica_region="ap-southeast-1" if primary else None,
+        db_secret_arn=None if primary else PRIMARY_SECRET,
     )
+    return dataclasses.replace(args, **changes)
+
+
+def _run(role: str, name: str = "blog", **changes: Any) -> harness.Run:
+    return harness.run(lambda: BlogTier(name, _args(role, **changes)))
 
 
 @pytest.fixture(scope="module")
@@ -135,26 +137,7 @@ def test_a_given_master_password_is_the_clusters_and_the_secrets(primary: harnes
 
 
 def test_without_a_master_password_one_is_made_and_kept_secret() -> None:
-    run = harness.run(
-        lambda: BlogTier(
-            "blog",
-            BlogTierArgs(
-                role="primary",
-                region="eu-west-1",
-                prefix="shop",
-                domain="books.example.com",
-                hosted_zone_id="Z0123",
-                vpc_id="vpc-1",
-                public_subnet_ids=["subnet-pub-a"],
-                private_subnet_ids=["subnet-priv-a"],
-                global_cluster_id="shop-blog",
-                engine_version="8.0.mysql_aurora.3.08.2",
-                instance_class="db.r6g.large",
-                image=IMAGE,
-                secret_replica_region="ap-southeast-1",
-            ),
-        )
-    )
+    run = _run("primary", db_password=None)
     made = run.one("random:index/randomPassword:RandomPassword", "-db-password")
     assert made.inputs["length"] >= 16
     # Characters Aurora refuses in a master password are never drawn.
@@ -271,28 +254,7 @@ def test_roles_need_their_own_arguments() -> None:
 def test_load_balancer_names_fit_aws_limit_of_32(prefix: str) -> None:
     # Pulumi names them <logical name>-<7 random characters>; AWS refuses more than 32.
     for role in ("primary", "secondary"):
-        run = harness.run(
-            lambda role=role: BlogTier(
-                "bookstore-blog-" + role,
-                BlogTierArgs(
-                    role=role,  # type: ignore[arg-type]
-                    region="eu-west-1",
-                    prefix=prefix,
-                    domain="books.example.com",
-                    hosted_zone_id="Z0123",
-                    vpc_id="vpc-1",
-                    public_subnet_ids=["subnet-pub-a"],
-                    private_subnet_ids=["subnet-priv-a"],
-                    global_cluster_id="shop-blog",
-                    engine_version="8.0.mysql_aurora.3.08.2",
-                    instance_class="db.r6g.large",
-                    image=IMAGE,
-                    db_password="pw" if role == "primary" else None,
-                    secret_replica_region="ap-southeast-1" if role == "primary" else None,
-                    db_secret_arn=None if role == "primary" else PRIMARY_SECRET,
-                ),
-            )
-        )
+        run = _run(role, name=f"bookstore-blog-{role}", prefix=prefix)
         for typ in ("aws:lb/loadBalancer:LoadBalancer", "aws:lb/targetGroup:TargetGroup"):
             (resource,) = run.of_type(typ)
             assert "name" not in resource.inputs  # auto-named, so replaceable
