@@ -114,9 +114,8 @@ class Settings:
         return f"{self.stack_organization}/{self.project}/{stack}"
 
 
-def _set_hint(key: str, *, secret: bool = False) -> str:
-    flag = " --secret" if secret else ""
-    return f"`pulumi config set{flag} {NAMESPACE}:{key} <value>`"
+def _set_hint(key: str) -> str:
+    return f"`pulumi config set {NAMESPACE}:{key} <value>`"
 
 
 def _text(config: pulumi.Config, key: str) -> str:
