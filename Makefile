@@ -14,11 +14,12 @@ NODE_MODULES := web/node_modules/.package-lock.json
 WEB_DIST := web/dist/index.html
 E2E_PORT_BASE ?= 9600
 
-.PHONY: bench help up venv system-deps lint test test-python test-web test-e2e test-unit openapi build web clean
+.PHONY: bench help up venv system-deps system-check lint test test-python test-web test-e2e test-unit openapi build web clean
 
 help:
 	@echo "make test         lint and run every test suite (creates .venv on first use)"
 	@echo "make system-deps  install the Debian packages the browser and sandbox tests need"
+	@echo "                  (make test does this itself when it can, or says what to run)"
 	@echo "make up           start the local two-region sandbox (Ctrl-C stops it)"
 	@echo "make web          build the web app into web/dist (when sources changed)"
 	@echo "make bench        measure cold starts, latencies, replication, RTO: bench/RESULTS.md"
@@ -45,12 +46,39 @@ system-deps:
 		echo "Not Debian/Ubuntu: install these yourself: $(APT_PACKAGES)"; \
 	fi
 
+# Run first by `make test`: a missing system package is installed where it can be (Debian or
+# Ubuntu, as root or with sudo), or the run stops at once with the one line to run, instead of
+# a browser or blog test failing many minutes in.
+system-check:
+	@node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)' 2>/dev/null \
+		|| { echo "make test needs Node.js 20.19 or newer (with npm): install it from https://nodejs.org" >&2; exit 1; }
+	@if command -v dpkg-query >/dev/null 2>&1; then \
+		missing=""; \
+		for p in $(APT_PACKAGES); do \
+			[ "$$(dpkg-query -W -f='$${db:Status-Status}' $$p 2>/dev/null)" = installed ] || missing="$$missing $$p"; \
+		done; \
+		if [ -n "$$missing" ]; then \
+			if [ "$$(id -u)" = 0 ] || sudo -n true 2>/dev/null; then \
+				echo "installing the system packages the tests need:$$missing"; \
+				$(MAKE) --no-print-directory system-deps; \
+			else \
+				echo "missing system packages:$$missing; run: sudo apt-get install -y --no-install-recommends$$missing" >&2; \
+				exit 1; \
+			fi; \
+		fi; \
+	else \
+		for c in chromium mariadbd php; do \
+			PATH="$$PATH:/usr/sbin" command -v $$c >/dev/null 2>&1 \
+				|| { echo "not Debian/Ubuntu and $$c is missing: install the equivalents of $(APT_PACKAGES)" >&2; exit 1; }; \
+		done; \
+	fi
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-test: lint test-python test-web test-e2e
+test: system-check lint test-python test-web test-e2e
 
 test-python: $(STAMP)
 	$(VENV)/bin/pytest
@@ -60,7 +88,7 @@ test-web: $(NODE_MODULES)
 
 # The browser journey of the web app against a real sandbox (its own ports, torn down after),
 # then the UI-state checks against the mock API.
-test-e2e: $(STAMP) $(WEB_DIST)
+test-e2e: system-check $(STAMP) $(WEB_DIST)
 	@set -e; base=$(E2E_PORT_BASE); bin=$(CURDIR)/$(VENV)/bin/bookstore; \
 	$$bin sandbox up --detach --port-base $$base; \
 	trap "$$bin sandbox down --port-base $$base" EXIT; \
