@@ -19,7 +19,6 @@ from cli.main import CliError
 if TYPE_CHECKING:
     from drill.target import Target
 
-FAULTS = ("region-outage", "partition", "cache-loss", "blog-primary-loss")
 DEFAULT_PORT_BASE = 8700  # the sandbox's default, so `make up` + `bookstore drill` just work
 DEFAULT_STACKS = "primary,secondary,global"
 
@@ -66,7 +65,16 @@ def _port_base(text: str) -> int:
 
 def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--target", choices=("sandbox", "aws"), default="sandbox")
-    parser.add_argument("--fault", choices=FAULTS, default="region-outage")
+    from drill.faults import PLANS
+
+    parser.add_argument(
+        "--fault",
+        choices=list(PLANS),
+        default="region-outage",
+        metavar="NAME",
+        help="; ".join(f"{name}: {plan.summary}" for name, plan in PLANS.items())
+        + " (default region-outage)",
+    )
     parser.add_argument(
         "--region", metavar="R", help="the region to hit (default: the one serving users)"
     )
