@@ -6,6 +6,10 @@ Phases on the drill's clock (t = 0 when the load starts), for `--duration S`:
   fault    [fault_at, restore_at) the fault held while the load keeps going
   recovery [restore_at, S)        the fault undone, the load still going
   converge after S                no load; wait (bounded) until both regions agree
+
+What is particular to a fault (the region it hits, how it is caused and undone, what is
+watched while it is held, what it adds to the gates) is its plan in `drill.faults`; this
+module is the same for every fault.
 """
 
 from __future__ import annotations
@@ -370,18 +374,11 @@ def _result(
     )
     gates = measure.Gates(max_rto=options.max_rto, max_rpo=options.max_rpo)
     measure.evaluate(
-        gates,
-        fault_expects_recovery=True,
-        recovery_result=recovery,
-        failover_loss=failover_loss,
-        final_loss=check.final_loss,
-        dup=check.duplicates,
-        boards=check.boards,
-        table_diffs=check.table_diffs,
-        fault_failures=findings.failures,
-        errors_window=window,
-        fault_at=fault_time,
-    )
+        gates, fault_expects_recovery=True, recovery_result=recovery,
+        failover_loss=failover_loss, final_loss=check.final_loss, dup=check.duplicates,
+        boards=check.boards, table_diffs=check.table_diffs, fault_failures=findings.failures,
+        errors_window=window, fault_at=fault_time,
+    )  # fmt: skip
     return Result(
         options=options,
         run_id=drilled.run_id,
