@@ -1,7 +1,8 @@
 """`bookstore drill`: inject a regional fault and measure RTO, RPO and integrity.
 
 Kept light at import time (the `bookstore` parser imports every command module): the drill's
-machinery is imported only when the command runs.
+machinery is imported only when the command runs. Building the parser reads the fault
+registry (`drill.faults`, no AWS or Redis client) for the `--fault` choices.
 """
 
 from __future__ import annotations

@@ -3,7 +3,10 @@ while the fault is held and what it adds to the gates; and the registry the CLI 
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,6 +26,7 @@ from drill.runner import Options, prepare
 from drill.target import BlogView, Board, DrillError, Monitor, Target
 
 P, S = "eu-west-1", "ap-southeast-1"
+REPO = Path(__file__).resolve().parents[2]
 
 
 class StubTarget(Target):
@@ -358,3 +362,16 @@ def test_the_cli_offers_every_registered_fault_with_its_summary(
     assert list(action.choices or []) == [*PLANS]
     assert "meteor: a rock on the data centre" in (action.help or "")
     assert parser.parse_args(["--fault", "meteor"]).fault == "meteor"
+
+
+def test_building_the_cli_parser_reads_the_registry_without_aws_or_redis_clients() -> None:
+    # `bookstore` builds every command's parser on each call: the registry must stay light.
+    code = (
+        "import argparse, sys; from drill import cli; cli.register(argparse.ArgumentParser());"
+        "print([m for m in ('boto3', 'redis', 'drill.measure', 'drill.runner')"
+        " if m in sys.modules])"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO
+    )
+    assert done.stdout.strip() == "[]"
