@@ -206,7 +206,9 @@ def run_drill(target: Target, options: Options, out: TextIO | None = None) -> Re
     sign_in_seconds = time.monotonic() - started
     progress.line(f"{len(sessions)} users signed in ({sign_in_seconds:.1f} s)")
 
-    recorder = Recorder()
+    plan.before_load(target, failed)
+    environment = machine()
+    recorder = Recorder()  # the drill's clock starts here, just before the load
     run = Run(
         target=target,
         region=failed,
@@ -218,8 +220,6 @@ def run_drill(target: Target, options: Options, out: TextIO | None = None) -> Re
         notes=[],
         say=progress.line,
     )
-    plan.before_load(run)
-    environment = machine()
     users = _load_phases(run, plan, options, sessions, progress)
     environment["loadAverageAtEnd"] = _load_average()
     records, acks = recorder.snapshot()

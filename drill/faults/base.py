@@ -1,12 +1,12 @@
 """What a fault plan is, and what it sees of a drill while the drill runs.
 
 The runner owns the phases (warm-up, fault, recovery, converge) and calls a plan at fixed
-points: before anyone signs in (`check_ready`, `pick_region`), when the load has started
-(`before_load`), at the fault (`inject`), on every tick while the fault is held
-(`while_held`), just before the restore (`before_restore`, then `restore`), on every round
-of the convergence wait (`converging`), and at the end (`findings`: its figures and the
-failures it adds to the gates). A plan object lives for one drill, so it keeps what it saw
-in its own fields.
+points: before anyone signs in (`check_ready`, `pick_region`), once users are signed in and
+before the load starts (`before_load`), at the fault (`inject`), on every tick while the
+fault is held (`while_held`), just before the restore (`before_restore`, then `restore`), on
+every round of the convergence wait (`converging`), and at the end (`findings`: its figures
+and the failures it adds to the gates). A plan object lives for one drill, so it keeps what
+it saw in its own fields.
 """
 
 from __future__ import annotations
@@ -88,8 +88,9 @@ class FaultPlan(ABC):
     @abstractmethod
     def restore(self, target: Target, region: str | None) -> None: ...
 
-    def before_load(self, run: Run) -> None:  # noqa: B027 - optional hook
-        """Users are signed in, the load has not started: read what the fault may change."""
+    def before_load(self, target: Target, region: str | None) -> None:  # noqa: B027
+        """Users are signed in, the load (and the drill's clock) not started yet: read what
+        the fault may change."""
 
     def while_held(self, run: Run, now: float) -> None:  # noqa: B027 - optional hook
         """Called about five times a second while the fault is held."""

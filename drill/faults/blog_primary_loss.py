@@ -40,9 +40,9 @@ class BlogPrimaryLoss(FaultPlan):
     def restore(self, target: Target, region: str | None) -> None:
         target.restore_region(need_region(region))
 
-    def before_load(self, run: Run) -> None:
-        if run.region is not None:
-            self.posts_before = run.target.blog_posts(run.region)
+    def before_load(self, target: Target, region: str | None) -> None:
+        if region is not None:
+            self.posts_before = target.blog_posts(region)
 
     def while_held(self, run: Run, now: float) -> None:
         self.watch.on_failover(run)

@@ -308,7 +308,7 @@ def test_a_blog_primary_loss_counts_posts_and_fails_on_each_lost_one() -> None:
     target.posts = {P: {"1", "2", "3"}, S: {"1", "2"}}
     run, _, clock, _ = make_run(target, P, S)
     plan = BlogPrimaryLoss()
-    plan.before_load(run)
+    plan.before_load(target, P)
     plan.while_held(run, 11.0)
     target.views = {S: BlogView("http://s", "primary")}
     clock.now = 14.5
@@ -329,7 +329,7 @@ def test_uncountable_blog_posts_are_a_note_not_a_failure() -> None:
     target = StubTarget()
     run, _, _, _ = make_run(target, P, S)
     plan = BlogPrimaryLoss()
-    plan.before_load(run)
+    plan.before_load(target, P)
     findings = plan.findings(run, 10.0)
     assert findings.failures == []
     assert findings.blog is not None

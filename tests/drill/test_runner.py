@@ -249,7 +249,7 @@ class PrimaryOutage(FaultPlan):
         self.note("restore")
         target.restore_region(need_region(region))
 
-    def before_load(self, run: Run) -> None:
+    def before_load(self, target: Target, region: str | None) -> None:
         self.note("before_load")
 
     def while_held(self, run: Run, now: float) -> None:
