@@ -27,7 +27,7 @@ from bookstore.data.books import BooksRepository, fence_id
 from bookstore.data.table import ItemTable
 from bookstore.tables import TableDefinition
 from drill.load import Cognito, http_call
-from drill.model import Sample
+from drill.model import FaultFacts, Sample
 from drill.target import Board, DrillError, Target, scan_items
 
 SUPPORTED_FAULTS = ("region-outage",)
@@ -181,14 +181,12 @@ class AwsTarget(Target):
         client = self.session.client("dynamodb", region_name=region)
         return BooksRepository(ItemTable(client, self.deployment.tables["Books"]))
 
-    def inject(self, fault: str, region: str) -> dict[str, Any]:
-        if fault not in SUPPORTED_FAULTS:
-            raise DrillError(f"fault {fault!r} is not available on aws (only the region fence)")
+    def outage(self, region: str) -> FaultFacts:
         self.fenced.add(region)
         self._books(region).set_fence(region, True, reason=f"failover drill {self.drill_id}")
-        return {"fence": region, "table": self.deployment.tables["Books"]}
+        return FaultFacts(fence=region, table=self.deployment.tables["Books"])
 
-    def restore(self, fault: str, region: str) -> None:
+    def restore_region(self, region: str) -> None:
         if region in self.fenced:
             self._lift(region)
             self.fenced.discard(region)

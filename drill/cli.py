@@ -1,7 +1,8 @@
 """`bookstore drill`: inject a regional fault and measure RTO, RPO and integrity.
 
 Kept light at import time (the `bookstore` parser imports every command module): the drill's
-machinery is imported only when the command runs.
+machinery is imported only when the command runs. Building the parser reads the fault
+registry (`drill.faults`, no AWS or Redis client) for the `--fault` choices.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from cli.main import CliError
 if TYPE_CHECKING:
     from drill.target import Target
 
-FAULTS = ("region-outage", "partition", "cache-loss", "blog-primary-loss")
 DEFAULT_PORT_BASE = 8700  # the sandbox's default, so `make up` + `bookstore drill` just work
 DEFAULT_STACKS = "primary,secondary,global"
 
@@ -66,7 +66,16 @@ def _port_base(text: str) -> int:
 
 def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--target", choices=("sandbox", "aws"), default="sandbox")
-    parser.add_argument("--fault", choices=FAULTS, default="region-outage")
+    from drill.faults import PLANS
+
+    parser.add_argument(
+        "--fault",
+        choices=list(PLANS),
+        default="region-outage",
+        metavar="NAME",
+        help="; ".join(f"{name}: {plan.summary}" for name, plan in PLANS.items())
+        + " (default region-outage)",
+    )
     parser.add_argument(
         "--region", metavar="R", help="the region to hit (default: the one serving users)"
     )

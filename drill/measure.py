@@ -647,6 +647,7 @@ def evaluate(
     boards: Sequence[BoardCheck],
     table_diffs: Sequence[TableDiff],
     blog_posts_lost: int | None = None,
+    fault_failures: Sequence[str] = (),
     errors_window: ErrorWindow | None = None,
     fault_at: float | None = None,
 ) -> list[str]:
@@ -690,6 +691,7 @@ def evaluate(
             )
     if blog_posts_lost:
         failures.append(f"{blog_posts_lost} blog posts lost")
+    failures += fault_failures  # what the fault's own plan checked
     if errors_window is not None and errors_window.outside:
         failures.append(_outside_line(errors_window, fault_at))
     gates.failures = failures

@@ -10,7 +10,6 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 Outcome = Literal["ok", "error", "no-answer"]
-FAULTS = ("region-outage", "partition", "cache-loss", "blog-primary-loss")
 
 
 @dataclass(frozen=True)
@@ -80,3 +79,56 @@ class Events:
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class FaultFacts:
+    """What the target did to cause the fault, as reported (None: does not apply)."""
+
+    command: str | None = None
+    said: str | None = None
+    keys_dropped: int | None = None
+    fence: str | None = None
+    table: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {_camel(k): v for k, v in asdict(self).items() if v is not None}
+
+
+@dataclass
+class CacheFigures:
+    """A cache loss: the flushed region, when its leaderboard was seen built again."""
+
+    region: str
+    rebuilt_at: float | None = None
+    probes: int = 0
+    rebuilt_seconds: float | None = None  # from the fault; set once the drill is over
+
+    def to_json(self) -> dict[str, Any]:
+        figures: dict[str, Any] = {
+            "region": self.region,
+            "rebuiltAt": self.rebuilt_at,
+            "probes": self.probes,
+        }
+        if self.rebuilt_seconds is not None:
+            figures["rebuiltSeconds"] = self.rebuilt_seconds
+        return figures
+
+
+@dataclass(frozen=True)
+class BlogFigures:
+    """A blog primary loss: posts on the failed primary and on the promoted replica."""
+
+    primary_before: str | None
+    posts_before: int | None
+    posts_after: int | None
+    posts_lost: int | None
+    promoted_seconds: float | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {_camel(k): v for k, v in asdict(self).items()}
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(word.capitalize() for word in rest)

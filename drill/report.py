@@ -11,6 +11,7 @@ import csv
 import json
 import math
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
@@ -31,11 +32,6 @@ def to_json(outcome: Result) -> dict[str, Any]:
     o = outcome.options
     events = outcome.events
     fault = events.fault_at
-    by_region: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for record in outcome.records:
-        by_region[record.region or "none"][record.outcome] += 1
-    latencies = [r.latency * 1000 for r in outcome.records if r.outcome == "ok"]
-    checkouts = [r for r in outcome.records if r.step == "checkout"]
     return {
         "drill": {
             "id": outcome.run_id,
@@ -64,7 +60,7 @@ def to_json(outcome: Result) -> dict[str, Any]:
             "convergedAt": _r(events.converged_at),
             **{k: _r(v) for k, v in events.extra.items()},
         },
-        "fault": outcome.fault_facts,
+        "fault": outcome.fault_facts.to_json(),
         "detection": outcome.detection.to_json() if outcome.detection else None,
         "recovery": outcome.recovery.to_json(),
         "errors": {
@@ -91,24 +87,33 @@ def to_json(outcome: Result) -> dict[str, Any]:
             if len(outcome.regions) == 2
             else {},
         },
-        "cacheLoss": outcome.cache,
-        "blog": outcome.blog,
-        "load": {
-            "signInSeconds": round(outcome.sign_in_seconds, 3),
-            "journeys": outcome.journeys,
-            "requests": len(outcome.records),
-            "ordersAcknowledged": len(outcome.acks),
-            "checkoutAttempts": len(checkouts),
-            "byRegion": {k: dict(v) for k, v in sorted(by_region.items())},
-            "latencyMs": {
-                "p50": _r(percentile(latencies, 0.5), 1),
-                "p95": _r(percentile(latencies, 0.95), 1),
-                "p99": _r(percentile(latencies, 0.99), 1),
-            },
-            # Sent before the fault, while it was held, after the restore (ok requests' latency).
-            "phases": {p.name: p.to_json() for p in outcome.phases},
-        },
+        "cacheLoss": outcome.cache.to_json() if outcome.cache else None,
+        "blog": outcome.blog.to_json() if outcome.blog else None,
+        "load": _load_json(outcome),
         "notes": outcome.notes,
+    }
+
+
+def _load_json(outcome: Result) -> dict[str, Any]:
+    by_region: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for record in outcome.records:
+        by_region[record.region or "none"][record.outcome] += 1
+    latencies = [r.latency * 1000 for r in outcome.records if r.outcome == "ok"]
+    checkouts = [r for r in outcome.records if r.step == "checkout"]
+    return {
+        "signInSeconds": round(outcome.sign_in_seconds, 3),
+        "journeys": outcome.journeys,
+        "requests": len(outcome.records),
+        "ordersAcknowledged": len(outcome.acks),
+        "checkoutAttempts": len(checkouts),
+        "byRegion": {k: dict(v) for k, v in sorted(by_region.items())},
+        "latencyMs": {
+            "p50": _r(percentile(latencies, 0.5), 1),
+            "p95": _r(percentile(latencies, 0.95), 1),
+            "p99": _r(percentile(latencies, 0.99), 1),
+        },
+        # Sent before the fault, while it was held, after the restore (ok requests' latency).
+        "phases": {p.name: p.to_json() for p in outcome.phases},
     }
 
 
@@ -125,16 +130,25 @@ def _loads(values: list[float] | None) -> str:
 
 
 def to_markdown(report: dict[str, Any]) -> str:
+    lines = [
+        *_summary_lines(report),
+        *_figures_lines(report),
+        *_detection_lines(report),
+        *_errors_lines(report),
+        *_integrity_lines(report),
+        *_fault_lines(report),
+        *_load_lines(report),
+    ]
+    if report["notes"]:
+        lines += ["", "## Notes", ""] + [f"- {note}" for note in report["notes"]]
+    return "\n".join(lines) + "\n"
+
+
+def _summary_lines(report: dict[str, Any]) -> list[str]:
     d = report["drill"]
-    rec = report["recovery"]
-    det = report["detection"] or {}
-    err = report["errors"]
-    rpo = report["rpo"]
-    at_failover = rpo["atFailover"]
-    window = err["failoverWindow"]
     think = d["thinkSeconds"]
     env = report.get("environment") or {}
-    lines = [
+    return [
         f"# Failover drill {d['id']}: {d['fault']} on {d['target']}"
         + (f" ({d['region']})" if d["region"] else ""),
         "",
@@ -150,6 +164,17 @@ def to_markdown(report: dict[str, Any]) -> str:
         f" (1/5/15 min) {_loads(env.get('loadAverageAtStart'))} when the load started,"
         f" {_loads(env.get('loadAverageAtEnd'))} when it stopped.",
         "",
+    ]
+
+
+def _figures_lines(report: dict[str, Any]) -> list[str]:
+    rec = report["recovery"]
+    det = report["detection"] or {}
+    err = report["errors"]
+    rpo = report["rpo"]
+    at_failover = rpo["atFailover"]
+    window = err["failoverWindow"]
+    return [
         "| figure | measured | target | requirement |",
         "|---|---|---|---|",
         f"| detection | {_fmt(det.get('seconds'))} | - | - |",
@@ -174,6 +199,12 @@ def to_markdown(report: dict[str, Any]) -> str:
         f" ({window['inside']} inside) | 0 | - |",
         f"| convergence after the load | {_fmt(report['convergence']['secondsAfterLoadStopped'])}"
         f" ({'converged' if report['convergence']['converged'] else 'NOT converged'}) | - | - |",
+    ]
+
+
+def _detection_lines(report: dict[str, Any]) -> list[str]:
+    det = report["detection"] or {}
+    return [
         "",
         "## Detection",
         "",
@@ -186,6 +217,14 @@ def to_markdown(report: dict[str, Any]) -> str:
             if det.get("alreadyUnhealthyAtFault")
             else []
         ),
+    ]
+
+
+def _errors_lines(report: dict[str, Any]) -> list[str]:
+    rec = report["recovery"]
+    err = report["errors"]
+    window = err["failoverWindow"]
+    return [
         "",
         "## Errors users saw",
         "",
@@ -206,6 +245,11 @@ def to_markdown(report: dict[str, Any]) -> str:
             + (f": {o['error']}" if o["error"] else "")
             for o in window["outsideRequests"]
         ],
+    ]
+
+
+def _integrity_lines(report: dict[str, Any]) -> list[str]:
+    lines = [
         "",
         "## Integrity",
         "",
@@ -224,6 +268,11 @@ def to_markdown(report: dict[str, Any]) -> str:
     for table, diff in report["convergence"]["tables"].items():
         counts = ", ".join(f"{r} {n}" for r, n in diff["items"].items())
         lines.append(f"| {table} | {counts} | {diff['differing']} |")
+    return lines
+
+
+def _fault_lines(report: dict[str, Any]) -> list[str]:
+    lines: list[str] = []
     if report["cacheLoss"]:
         cache = report["cacheLoss"]
         lines += [
@@ -243,8 +292,12 @@ def to_markdown(report: dict[str, Any]) -> str:
             f" lost {blog['postsLost']}; replica promoted {_fmt(blog['promotedSeconds'])}"
             " after the fault",
         ]
+    return lines
+
+
+def _load_lines(report: dict[str, Any]) -> list[str]:
     load = report["load"]
-    lines += [
+    return [
         "",
         "## Load",
         "",
@@ -266,9 +319,6 @@ def to_markdown(report: dict[str, Any]) -> str:
         "",
         "![timeline](timeline.svg)",
     ]
-    if report["notes"]:
-        lines += ["", "## Notes", ""] + [f"- {note}" for note in report["notes"]]
-    return "\n".join(lines) + "\n"
 
 
 COLOURS = {
@@ -280,6 +330,36 @@ COLOURS = {
 }
 
 
+@dataclass(frozen=True)
+class _Chart:
+    """The timeline's geometry: seconds on the x axis, requests per second stacked on y."""
+
+    seconds: int
+    end: float
+    peak: int
+    width: int = 960
+    height: int = 430
+    left: float = 60.0
+    right: float = 20.0
+    top: float = 100.0
+    chart_h: float = 240.0
+
+    @property
+    def step(self) -> float:
+        return (self.width - self.left - self.right) / self.seconds
+
+    @property
+    def base(self) -> float:
+        return self.top + self.chart_h
+
+    @property
+    def band_y(self) -> float:
+        return self.base + 24
+
+    def x(self, t: float) -> float:
+        return self.left + t * self.step
+
+
 def timeline_svg(
     records: list[RequestRecord],
     regions: list[str],
@@ -289,12 +369,30 @@ def timeline_svg(
 ) -> str:
     """Stacked bars per second: successes by answering region, errors, no answers; a band of
     the serving region underneath; vertical lines for the drill's events."""
-    width, height = 960, 430
-    left, right, top, chart_h = 60.0, 20.0, 100.0, 240.0
     end = max([duration] + [r.end for r in records] + [v for v in marks.values() if v])
-    seconds = max(1, math.ceil(end))
-    plot_w = width - left - right
-    step = plot_w / seconds
+    buckets = _buckets(records, regions)
+    chart = _Chart(
+        seconds=max(1, math.ceil(end)),
+        end=end,
+        peak=max([sum(b.values()) for b in buckets.values()] + [1]),
+    )
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{chart.width}" height="{chart.height}"'
+        f' viewBox="0 0 {chart.width} {chart.height}" font-family="sans-serif" font-size="11">',
+        f'<rect width="{chart.width}" height="{chart.height}" fill="white"/>',
+        f'<text x="{chart.left}" y="18" font-size="13">requests per second by answering region'
+        " and outcome</text>",
+        *_bars(chart, buckets, regions),
+        *_axes(chart),
+        *_serving_band(chart, serving, regions),
+        *_marks(chart, marks),
+        *_legend(chart, regions),
+        "</svg>",
+    ]
+    return "\n".join(parts) + "\n"
+
+
+def _buckets(records: list[RequestRecord], regions: list[str]) -> dict[int, dict[str, int]]:
     buckets: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for record in records:
         bucket = buckets[int(record.t)]
@@ -305,82 +403,98 @@ def timeline_svg(
                 bucket["ok-other"] += 1
         else:
             bucket[record.outcome] += 1
-    peak = max([sum(b.values()) for b in buckets.values()] + [1])
+    return buckets
 
-    def x(t: float) -> float:
-        return left + t * step
 
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}"'
-        f' viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="11">',
-        f'<rect width="{width}" height="{height}" fill="white"/>',
-        f'<text x="{left}" y="18" font-size="13">requests per second by answering region and'
-        " outcome</text>",
-    ]
+def _bars(chart: _Chart, buckets: dict[int, dict[str, int]], regions: list[str]) -> list[str]:
+    parts = []
     order = [f"ok-{i}" for i in range(len(regions))] + ["ok-other", "error", "no-answer"]
     for second, counts in sorted(buckets.items()):
-        y = top + chart_h
+        y = chart.base
         for kind in order:
             n = counts.get(kind, 0)
             if not n:
                 continue
-            h = chart_h * n / peak
+            h = chart.chart_h * n / chart.peak
             y -= h
             parts.append(
-                f'<rect x="{x(second):.1f}" y="{y:.1f}" width="{max(step - 1, 1):.1f}"'
-                f' height="{h:.1f}" fill="{COLOURS[kind]}"><title>{second}s {kind}: {n}'
-                "</title></rect>"
+                f'<rect x="{chart.x(second):.1f}" y="{y:.1f}"'
+                f' width="{max(chart.step - 1, 1):.1f}" height="{h:.1f}"'
+                f' fill="{COLOURS[kind]}"><title>{second}s {kind}: {n}</title></rect>'
             )
-    # axes
-    base = top + chart_h
-    parts.append(f'<line x1="{left}" y1="{base}" x2="{width - right}" y2="{base}" stroke="#333"/>')
-    parts.append(f'<line x1="{left}" y1="{top}" x2="{left}" y2="{base}" stroke="#333"/>')
-    parts.append(f'<text x="{left - 6}" y="{top + 4}" text-anchor="end">{peak}</text>')
-    parts.append(f'<text x="{left - 6}" y="{base}" text-anchor="end">0</text>')
-    tick = 5 if seconds <= 60 else (10 if seconds <= 180 else 60)
-    for second in range(0, seconds + 1, tick):
+    return parts
+
+
+def _axes(chart: _Chart) -> list[str]:
+    left, top, base = chart.left, chart.top, chart.base
+    parts = [
+        f'<line x1="{left}" y1="{base}" x2="{chart.width - chart.right}" y2="{base}"'
+        ' stroke="#333"/>',
+        f'<line x1="{left}" y1="{top}" x2="{left}" y2="{base}" stroke="#333"/>',
+        f'<text x="{left - 6}" y="{top + 4}" text-anchor="end">{chart.peak}</text>',
+        f'<text x="{left - 6}" y="{base}" text-anchor="end">0</text>',
+    ]
+    tick = 5 if chart.seconds <= 60 else (10 if chart.seconds <= 180 else 60)
+    for second in range(0, chart.seconds + 1, tick):
         parts.append(
-            f'<text x="{x(second):.1f}" y="{base + 14}" text-anchor="middle">{second}s</text>'
+            f'<text x="{chart.x(second):.1f}" y="{base + 14}" text-anchor="middle">{second}s</text>'
         )
-    # serving band
-    band_y = base + 24
-    parts.append(f'<text x="{left - 6}" y="{band_y + 10}" text-anchor="end">serving</text>')
+    return parts
+
+
+def _serving_band(
+    chart: _Chart, serving: list[tuple[float, str | None]], regions: list[str]
+) -> list[str]:
+    band_y = chart.band_y
+    parts = [f'<text x="{chart.left - 6}" y="{band_y + 10}" text-anchor="end">serving</text>']
     for i, (since, region) in enumerate(serving):
-        until = serving[i + 1][0] if i + 1 < len(serving) else end
+        until = serving[i + 1][0] if i + 1 < len(serving) else chart.end
         colour = COLOURS[f"ok-{regions.index(region)}"] if region in regions else COLOURS["error"]
         parts.append(
-            f'<rect x="{x(since):.1f}" y="{band_y}" width="{max(x(until) - x(since), 0.5):.1f}"'
+            f'<rect x="{chart.x(since):.1f}" y="{band_y}"'
+            f' width="{max(chart.x(until) - chart.x(since), 0.5):.1f}"'
             f' height="12" fill="{colour}" opacity="0.7"/>'
         )
-    # event marks
-    mark_style = {
-        "fault": "#d64541",
-        "detection": "#e67e22",
-        "recovery (RTO)": "#27ae60",
-        "restore": "#8e44ad",
-        "converged": "#34495e",
-    }
+    return parts
+
+
+MARK_STYLE = {
+    "fault": "#d64541",
+    "detection": "#e67e22",
+    "recovery (RTO)": "#27ae60",
+    "restore": "#8e44ad",
+    "converged": "#34495e",
+}
+
+
+def _marks(chart: _Chart, marks: dict[str, float | None]) -> list[str]:
+    parts = []
     for n, (name, at) in enumerate(marks.items()):
         if at is None:
             continue
-        colour = mark_style.get(name, "#555")
+        colour = MARK_STYLE.get(name, "#555")
+        x = chart.x(at)
         parts.append(
-            f'<line x1="{x(at):.1f}" y1="{38 + 13 * n}" x2="{x(at):.1f}" y2="{band_y + 12}"'
+            f'<line x1="{x:.1f}" y1="{38 + 13 * n}" x2="{x:.1f}" y2="{chart.band_y + 12}"'
             f' stroke="{colour}" stroke-width="2" stroke-dasharray="5,3"/>'
         )
         # Labels sit in a band above the bars, one row each, so none hides a bar or another.
-        anchor, dx = ("end", -3) if x(at) > width - 160 else ("start", 3)
+        anchor, dx = ("end", -3) if x > chart.width - 160 else ("start", 3)
         parts.append(
-            f'<text x="{x(at) + dx:.1f}" y="{34 + 13 * n}" fill="{colour}"'
+            f'<text x="{x + dx:.1f}" y="{34 + 13 * n}" fill="{colour}"'
             f' text-anchor="{anchor}">{escape(name)} {at:.1f}s</text>'
         )
-    # legend
-    legend_y = height - 20
+    return parts
+
+
+def _legend(chart: _Chart, regions: list[str]) -> list[str]:
+    legend_y = chart.height - 20
     entries = [(f"ok-{i}", f"ok via {r}") for i, r in enumerate(regions)] + [
         ("error", "error"),
         ("no-answer", "no answer"),
     ]
-    lx = left
+    parts = []
+    lx = chart.left
     for kind, label in entries:
         parts.append(
             f'<rect x="{lx}" y="{legend_y - 9}" width="10" height="10" fill="{COLOURS[kind]}"/>'
@@ -391,8 +505,7 @@ def timeline_svg(
         f'<text x="{lx + 10}" y="{legend_y}" fill="#555">serving band: the front door\'s'
         " region; red: none healthy</text>"
     )
-    parts.append("</svg>")
-    return "\n".join(parts) + "\n"
+    return parts
 
 
 def write_report(outcome: Result, out_dir: Path) -> Path:

@@ -6,6 +6,10 @@ Phases on the drill's clock (t = 0 when the load starts), for `--duration S`:
   fault    [fault_at, restore_at) the fault held while the load keeps going
   recovery [restore_at, S)        the fault undone, the load still going
   converge after S                no load; wait (bounded) until both regions agree
+
+What is particular to a fault (the region it hits, how it is caused and undone, what is
+watched while it is held, what it adds to the gates) is its plan in `drill.faults`; this
+module is the same for every fault.
 """
 
 from __future__ import annotations
@@ -22,17 +26,11 @@ from typing import Any, TextIO
 
 from bookstore.tables import ORDERS, TABLES
 from drill import measure
-from drill.load import (
-    Recorder,
-    Session,
-    User,
-    http_call,
-    run_users,
-    sign_up_and_in,
-    think_range,
-)
-from drill.model import Ack, Events, RequestRecord, Sample
-from drill.target import BlogView, DrillError, Monitor, Target
+from drill.faults import FaultPlan, plan_for
+from drill.faults.base import Run
+from drill.load import Recorder, Session, User, run_users, sign_up_and_in, think_range
+from drill.model import Ack, BlogFigures, CacheFigures, Events, FaultFacts, RequestRecord, Sample
+from drill.target import DrillError, Monitor, Target
 
 CONVERGE_TIMEOUT_SECONDS = 60.0
 SIGN_IN_TIMEOUT_SECONDS = 180.0
@@ -98,9 +96,9 @@ class Result:
     table_diffs: list[measure.TableDiff]
     converged: bool
     gates: measure.Gates
-    fault_facts: dict[str, Any] = field(default_factory=dict)
-    blog: dict[str, Any] | None = None
-    cache: dict[str, Any] | None = None
+    fault_facts: FaultFacts = field(default_factory=FaultFacts)
+    blog: BlogFigures | None = None
+    cache: CacheFigures | None = None
     notes: list[str] = field(default_factory=list)
     environment: dict[str, Any] = field(default_factory=dict)
 
@@ -173,47 +171,30 @@ def sign_in_all(target: Target, count: int, run_id: str) -> list[Session]:
     return done
 
 
-def choose_region(target: Target, options: Options, blog: dict[str, BlogView]) -> str | None:
-    regions = list(target.regions)
-    if options.region is not None:
-        if options.region not in regions:
-            raise DrillError(f"unknown region {options.region!r}; the target has {regions}")
-        if options.fault == "partition":
-            raise DrillError("--region does not apply to a partition (both regions keep serving)")
-        return options.region
-    if options.fault == "partition":
-        return None
-    if options.fault == "blog-primary-loss":
-        return next(r for r, view in blog.items() if view.db_role == "primary")
-    # By default the fault hits the region that serves the users: the case that matters.
-    return target.serving_region() or regions[0]
-
-
-def run_drill(target: Target, options: Options, out: TextIO | None = None) -> Result:
-    progress = Progress(out or sys.stdout)
-    run_id = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-    started_utc = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    fault_at, restore_at = options.schedule()
-    notes: list[str] = []
-    if options.fault not in target.faults:
-        # Refuse before anyone signs in or anything is touched.
+def prepare(target: Target, options: Options) -> tuple[FaultPlan, str | None]:
+    """The plan and the region it hits; refuses (DrillError) before anything is touched."""
+    plan = plan_for(options.fault)
+    if target.faults is not None and options.fault not in target.faults:
         raise DrillError(
             f"fault {options.fault!r} is not available on {target.name}"
             f" (available: {', '.join(target.faults)})"
         )
+    plan.check_ready(target)
+    regions = list(target.regions)
+    if options.region is not None and options.region not in regions:
+        raise DrillError(f"unknown region {options.region!r}; the target has {regions}")
+    return plan, plan.pick_region(target, options.region)
 
-    blog_views: dict[str, BlogView] = {}
-    if options.fault == "blog-primary-loss":
-        blog_views = target.blog()
-        if not any(view.db_role == "primary" for view in blog_views.values()):
-            raise DrillError(
-                "blog tier not running: the target reports no blog with a primary database"
-            )
-    failed = choose_region(target, options, blog_views)
+
+def run_drill(target: Target, options: Options, out: TextIO | None = None) -> Result:
+    """The phases, in order: warm-up, fault, recovery (`_load_phases`), converge."""
+    progress = Progress(out or sys.stdout)
+    run_id = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    started_utc = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    fault_at, restore_at = options.schedule()
+    plan, failed = prepare(target, options)
     serving_before = target.serving_region()
     others = [r for r in target.regions if r != (failed or serving_before)]
-    survivor = others[0] if others else None
-
     progress.line(
         f"drill {options.fault} on {target.name}"
         + (f" ({failed})" if failed else "")
@@ -225,142 +206,153 @@ def run_drill(target: Target, options: Options, out: TextIO | None = None) -> Re
     sign_in_seconds = time.monotonic() - started
     progress.line(f"{len(sessions)} users signed in ({sign_in_seconds:.1f} s)")
 
-    blog_before: set[str] | None = None
-    if options.fault == "blog-primary-loss" and failed is not None:
-        blog_before = target.blog_posts(failed)
-
+    plan.before_load(target, failed)
     environment = machine()
-    recorder = Recorder()
-    clock = recorder.now
-    events = Events()
-    monitor = Monitor(target, clock)
+    recorder = Recorder()  # the drill's clock starts here, just before the load
+    run = Run(
+        target=target,
+        region=failed,
+        survivor=others[0] if others else None,
+        clock=recorder.now,
+        recorder=recorder,
+        monitor=Monitor(target, recorder.now),
+        events=Events(),
+        notes=[],
+        say=progress.line,
+    )
+    users = _load_phases(run, plan, options, sessions, progress)
+    environment["loadAverageAtEnd"] = _load_average()
+    records, acks = recorder.snapshot()
+    progress.line(
+        f"[{run.events.load_stopped_at:6.1f}s] load stopped: {len(records)} requests,"
+        f" {len(acks)} orders acknowledged; waiting for convergence"
+    )
+    check = _converge(run, plan, acks, options.converge_timeout, progress)
+    return _result(
+        run,
+        plan,
+        options,
+        check,
+        Drilled(
+            run_id=run_id,
+            started_utc=started_utc,
+            serving_before=serving_before,
+            sign_in_seconds=sign_in_seconds,
+            journeys=sum(user.journeys for user in users),
+            environment=environment,
+        ),
+    )
+
+
+def _load_phases(
+    run: Run, plan: FaultPlan, options: Options, sessions: list[Session], progress: Progress
+) -> list[User]:
+    """Warm-up, fault, recovery: the load runs throughout; the fault is injected at
+    `fault_at`, held (the plan watching) and restored at `restore_at`."""
+    fault_at, restore_at = options.schedule()
+    clock, events = run.clock, run.events
     stop = threading.Event()
     users: list[User] = []
-    fault_facts: dict[str, Any] = {}
-    failover_present: set[tuple[str, str]] | None = None
-    failover_at: float | None = None
-    failover_moment: str | None = None
-    cache: dict[str, Any] | None = None
-    blog_promoted_at: float | None = None
-    injected = restored = False
+    phase = "warm-up"
     try:
-        monitor.start()
+        run.monitor.start()
         users = run_users(
             sessions,
-            target.api,
-            recorder,
+            run.target.api,
+            run.recorder,
             stop,
             options.duration,
             options.seed,
             think_range(options.think),
         )
-        next_probe = 0.0
         while (now := clock()) < options.duration:
-            if not injected and now >= fault_at:
+            if phase == "warm-up" and now >= fault_at:
                 events.extra["injectStartedAt"] = now
-                fault_facts = target.inject(options.fault, failed or "")
-                injected = True
+                run.facts = plan.inject(run.target, run.region)
+                phase = "fault"
                 events.fault_at = events.fault_injected_at = clock()
                 progress.line(f"[{events.fault_at:6.1f}s] fault injected: {options.fault}")
-                if options.fault == "cache-loss":
-                    cache = {"region": failed, "rebuiltAt": None, "probes": 0}
-            if injected and not restored and events.fault_at is not None:
-                latest = monitor.latest()
-                if (
-                    failover_present is None
-                    and options.fault in ("region-outage", "blog-primary-loss")
-                    and latest is not None
-                    and latest.t >= events.fault_at
-                    and failed is not None
-                    and (latest.healthy.get(failed) is False or latest.serving != failed)
-                    and survivor is not None
-                ):
-                    # The moment of failover: what has the survivor got of what we were told?
-                    failover_present = _orders_in(target, survivor, notes)
-                    if failover_present is not None:
-                        failover_at, failover_moment = clock(), "detection"
-                        progress.line(f"[{failover_at:6.1f}s] failover detected; survivor read")
-                if cache is not None and now >= next_probe and failed is not None:
-                    next_probe = now + 1.0
-                    _probe_cache(target, failed, cache, clock, recorder)
-                if options.fault == "blog-primary-loss" and blog_promoted_at is None and survivor:
-                    with contextlib.suppress(Exception):
-                        view = target.blog().get(survivor)
-                        if view is not None and view.db_role == "primary":
-                            blog_promoted_at = clock()
-            if injected and not restored and now >= restore_at:
-                if failover_present is None and options.fault == "partition" and survivor:
-                    # A partition's exposure: what the other region lacks when it heals.
-                    failover_present = _orders_in(target, survivor, notes)
-                    failover_at, failover_moment = clock(), "heal"
-                if failover_present is None and options.fault == "region-outage" and survivor:
-                    failover_present = _orders_in(target, survivor, notes)
-                    failover_at, failover_moment = clock(), "restore (no detection seen)"
-                events.restore_at = clock()
-                target.restore(options.fault, failed or "")
-                restored = True
-                events.restored_at = clock()
-                progress.line(f"[{events.restored_at:6.1f}s] restored")
-            progress.show(now, _progress_text(now, options, recorder, monitor.latest()))
+            if phase == "fault":
+                plan.while_held(run, now)
+                if now >= restore_at:
+                    plan.before_restore(run)
+                    events.restore_at = clock()
+                    plan.restore(run.target, run.region)
+                    phase = "recovery"
+                    events.restored_at = clock()
+                    progress.line(f"[{events.restored_at:6.1f}s] restored")
+            progress.show(now, _progress_text(now, options, run.recorder, run.monitor.latest()))
             time.sleep(0.2)
     finally:
         stop.set()
-        if injected and not restored:
+        if phase == "fault":
             # Ctrl-C or an error mid-fault: never leave the system broken.
             with contextlib.suppress(Exception):
-                target.restore(options.fault, failed or "")
+                plan.restore(run.target, run.region)
                 events.restored_at = clock()
         for user in users:
             user.join(timeout=15)
-        monitor.stop_event.set()
-        monitor.join(timeout=5)
+        run.monitor.stop_event.set()
+        run.monitor.join(timeout=5)
     events.load_stopped_at = clock()
-    environment["loadAverageAtEnd"] = _load_average()
-    records, acks = recorder.snapshot()
-    progress.line(
-        f"[{events.load_stopped_at:6.1f}s] load stopped: {len(records)} requests,"
-        f" {len(acks)} orders acknowledged; waiting for convergence"
-    )
+    return users
 
-    # -- convergence ---------------------------------------------------------------------
-    deadline = time.monotonic() + options.converge_timeout
+
+def _converge(
+    run: Run, plan: FaultPlan, acks: list[Ack], timeout: float, progress: Progress
+) -> Integrity:
+    """No load: wait (bounded) until both regions agree."""
+    deadline = time.monotonic() + timeout
     check: Integrity | None = None
     unreadable = ""
     while True:
-        if cache is not None and cache["rebuiltAt"] is None and failed is not None:
-            _probe_cache(target, failed, cache, clock, recorder)
+        plan.converging(run)
         try:
-            check = _check_integrity(target, acks)
+            check = _check_integrity(run.target, acks)
         except Exception as exc:  # a region still not answering: keep trying until the deadline
             unreadable = f"{type(exc).__name__}: {exc}"
         else:
             if check.ok:
-                events.converged_at = clock()
+                run.events.converged_at = run.clock()
                 break
         if time.monotonic() > deadline:
             break
         time.sleep(1.0)
     if check is None:
         raise DrillError(f"the regions' data could not be read after the drill: {unreadable}")
-    progress.line(
-        "converged" if check.ok else f"not converged after {options.converge_timeout:g} s"
-    )
+    progress.line("converged" if check.ok else f"not converged after {timeout:g} s")
+    return check
 
+
+@dataclass(frozen=True)
+class Drilled:
+    """Facts of the run that the measurement passes through to the result unchanged."""
+
+    run_id: str
+    started_utc: str
+    serving_before: str | None
+    sign_in_seconds: float
+    journeys: int
+    environment: dict[str, Any]
+
+
+def _result(
+    run: Run, plan: FaultPlan, options: Options, check: Integrity, drilled: Drilled
+) -> Result:
+    """The figures from what was recorded, and the gates over them."""
+    events = run.events
+    records, acks = run.recorder.snapshot()
+    samples = run.monitor.snapshot()
+    fault_at, restore_at = options.schedule()
     fault_time = events.fault_at if events.fault_at is not None else fault_at
-    detection = None
-    if failed is not None:
-        # Also for a cache loss: a flip there is a side effect worth seeing.
-        detection = measure.detect(monitor.snapshot(), records, fault_time, failed)
-    failover_loss = None
-    if failover_present is not None:
-        failover_loss = measure.missing_orders(
-            acks,
-            failover_present,
-            until=failover_at,
-            reference=fault_time if failover_moment != "heal" else failover_at,
-        )
+    # Also for a cache loss: a flip there is a side effect worth seeing.
+    detection = (
+        None if run.region is None else measure.detect(samples, records, fault_time, run.region)
+    )
+    findings = plan.findings(run, fault_time)
+    failover = findings.failover
+    failover_loss = None if failover is None else failover.loss(acks, fault_time)
     recovery = measure.recovery(records, fault_time, options.k)
-    errors = measure.client_errors(records)
     window = measure.error_window(
         records,
         events.extra.get("injectStartedAt", fault_time),
@@ -377,80 +369,48 @@ def run_drill(target: Target, options: Options, out: TextIO | None = None) -> Re
         [
             ("before", 0.0, fault_time),
             ("during", fault_time, restored_time),
-            ("after", restored_time, max(restored_time, events.load_stopped_at)),
+            ("after", restored_time, max(restored_time, events.load_stopped_at or 0.0)),
         ],
     )
-
-    blog: dict[str, Any] | None = None
-    if options.fault == "blog-primary-loss":
-        after = target.blog_posts(survivor) if survivor else None
-        lost = None if blog_before is None or after is None else len(blog_before - after)
-        blog = {
-            "primaryBefore": failed,
-            "postsBefore": None if blog_before is None else len(blog_before),
-            "postsAfter": None if after is None else len(after),
-            "postsLost": lost,
-            "promotedSeconds": None
-            if blog_promoted_at is None
-            else round(blog_promoted_at - fault_time, 3),
-        }
-        if lost is None:
-            notes.append("blog posts could not be counted (the blog's REST API did not answer)")
-    if cache is not None:
-        if cache.get("rebuiltAt") is not None:
-            cache["rebuiltSeconds"] = round(cache["rebuiltAt"] - fault_time, 3)
-        else:
-            notes.append("the flushed leaderboard was not seen rebuilt")
-
     gates = measure.Gates(max_rto=options.max_rto, max_rpo=options.max_rpo)
     measure.evaluate(
-        gates,
-        fault_expects_recovery=True,
-        recovery_result=recovery,
-        failover_loss=failover_loss,
-        final_loss=check.final_loss,
-        dup=check.duplicates,
-        boards=check.boards,
-        table_diffs=check.table_diffs,
-        blog_posts_lost=blog.get("postsLost") if blog else None,
-        errors_window=window,
-        fault_at=fault_time,
-    )
-    if cache is not None and cache.get("rebuiltAt") is None:
-        gates.failures.append(f"the leaderboard of {failed} was not rebuilt after the cache loss")
-    journeys = sum(user.journeys for user in users)
+        gates, fault_expects_recovery=True, recovery_result=recovery,
+        failover_loss=failover_loss, final_loss=check.final_loss, dup=check.duplicates,
+        boards=check.boards, table_diffs=check.table_diffs, fault_failures=findings.failures,
+        errors_window=window, fault_at=fault_time,
+    )  # fmt: skip
     return Result(
         options=options,
-        run_id=run_id,
-        started_utc=started_utc,
-        regions=list(target.regions),
-        failed_region=failed,
-        survivor=survivor,
-        serving_before=serving_before,
+        run_id=drilled.run_id,
+        started_utc=drilled.started_utc,
+        regions=list(run.target.regions),
+        failed_region=run.region,
+        survivor=run.survivor,
+        serving_before=drilled.serving_before,
         events=events,
         records=records,
         acks=acks,
-        samples=monitor.snapshot(),
-        sign_in_seconds=sign_in_seconds,
-        journeys=journeys,
+        samples=samples,
+        sign_in_seconds=drilled.sign_in_seconds,
+        journeys=drilled.journeys,
         detection=detection,
         recovery=recovery,
-        errors=errors,
+        errors=measure.client_errors(records),
         error_window=window,
         phases=phases,
         failover_loss=failover_loss,
-        failover_moment=failover_moment,
+        failover_moment=None if failover is None else failover.moment,
         final_loss=check.final_loss,
         duplicates=check.duplicates,
         boards=check.boards,
         table_diffs=check.table_diffs,
         converged=check.ok,
         gates=gates,
-        fault_facts=fault_facts,
-        blog=blog,
-        cache=cache,
-        notes=notes,
-        environment=environment,
+        fault_facts=run.facts,
+        blog=findings.blog,
+        cache=findings.cache,
+        notes=run.notes,
+        environment=drilled.environment,
     )
 
 
@@ -470,16 +430,6 @@ def machine() -> dict[str, Any]:
         "python": platform.python_version(),
         "loadAverageAtStart": _load_average(),
     }
-
-
-def _orders_in(target: Target, region: str, notes: list[str]) -> set[tuple[str, str]] | None:
-    """The (customer, order id) keys in a region's Orders table; None (and a note) when the
-    region cannot be read right now, so the caller tries again rather than aborting."""
-    try:
-        return measure.order_keys(target.scan(region, ORDERS))
-    except Exception as exc:
-        notes.append(f"reading the Orders of {region} failed: {type(exc).__name__}")
-        return None
 
 
 @dataclass(frozen=True)
@@ -532,29 +482,6 @@ def _check_integrity(target: Target, acks: list[Ack]) -> Integrity:
         for t in TABLES
     ] if len(regions) == 2 else []  # fmt: skip
     return Integrity(final, duplicates, boards, diffs)
-
-
-def _probe_cache(
-    target: Target, region: str, cache: dict[str, Any], clock: Any, recorder: Recorder
-) -> None:
-    """Ask the flushed region for its best sellers (the route rebuilds a lost board) and note
-    when the board is built again."""
-    started = clock()
-    reply = http_call(target.regional_api(region), "GET", "/bestsellers")
-    cache["probes"] = int(cache.get("probes", 0)) + 1
-    recorder.add(
-        RequestRecord(
-            t=started, latency=clock() - started, user=0, step="probe", method="GET",
-            path="/bestsellers", status=reply.status, region=reply.region,
-            outcome="ok" if reply.status == 200 else ("no-answer" if reply.status is None
-                                                        else "error"),
-            error=reply.error,
-        )
-    )  # fmt: skip
-    if cache.get("rebuiltAt") is None:
-        board = target.board(region)
-        if board.built and reply.status == 200:
-            cache["rebuiltAt"] = clock()
 
 
 def _progress_text(now: float, options: Options, recorder: Recorder, sample: Sample | None) -> str:

@@ -24,7 +24,7 @@ from bookstore.leaderboard import Leaderboard
 from bookstore.tables import TableDefinition
 from cli.main import CliError
 from drill.load import Cognito, http_call
-from drill.model import Sample
+from drill.model import FaultFacts, Sample
 from drill.target import BlogView, Board, DrillError, Target, scan_items
 
 if TYPE_CHECKING:
@@ -126,27 +126,25 @@ class SandboxTarget(Target):
 
     # -- faults --------------------------------------------------------------------------
 
-    def inject(self, fault: str, region: str) -> dict[str, Any]:
-        base = ("--port-base", str(self.port_base))
-        if fault in ("region-outage", "blog-primary-loss"):
-            said = sandbox_command("outage", region, *base)
-            return {"command": f"bookstore sandbox outage {region}", "said": said.strip()}
-        if fault == "partition":
-            sandbox_command("partition", *base)
-            return {"command": "bookstore sandbox partition"}
-        if fault == "cache-loss":
-            client = self._redis_client(region)
-            keys = int(client.dbsize())
-            client.flushdb()
-            return {"command": f"FLUSHDB on the Redis of {region}", "keysDropped": keys}
-        raise DrillError(f"fault {fault!r} is not supported on the sandbox")
+    def outage(self, region: str) -> FaultFacts:
+        said = sandbox_command("outage", region, "--port-base", str(self.port_base))
+        return FaultFacts(command=f"bookstore sandbox outage {region}", said=said.strip())
 
-    def restore(self, fault: str, region: str) -> None:
-        base = ("--port-base", str(self.port_base))
-        if fault in ("region-outage", "blog-primary-loss"):
-            sandbox_command("restore", region, *base)
-        elif fault == "partition":
-            sandbox_command("heal", *base)
+    def restore_region(self, region: str) -> None:
+        sandbox_command("restore", region, "--port-base", str(self.port_base))
+
+    def partition(self) -> FaultFacts:
+        sandbox_command("partition", "--port-base", str(self.port_base))
+        return FaultFacts(command="bookstore sandbox partition")
+
+    def heal(self) -> None:
+        sandbox_command("heal", "--port-base", str(self.port_base))
+
+    def flush_cache(self, region: str) -> FaultFacts:
+        client = self._redis_client(region)
+        keys = int(client.dbsize())
+        client.flushdb()
+        return FaultFacts(command=f"FLUSHDB on the Redis of {region}", keys_dropped=keys)
 
     # -- data ----------------------------------------------------------------------------
 

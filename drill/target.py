@@ -13,7 +13,7 @@ from typing import Any
 
 from bookstore.tables import TableDefinition
 from drill.load import Cognito
-from drill.model import Sample
+from drill.model import FaultFacts, Sample
 
 
 def scan_items(client: Any, table_name: str) -> list[dict[str, Any]]:
@@ -52,7 +52,8 @@ class BlogView:
 
 class Target(ABC):
     name: str = "target"
-    faults: tuple[str, ...] = ("region-outage", "partition", "cache-loss", "blog-primary-loss")
+    # The faults this target can cause; None: every fault of the registry.
+    faults: tuple[str, ...] | None = None
 
     @property
     @abstractmethod
@@ -82,12 +83,28 @@ class Target(ABC):
     def sample(self, t: float) -> Sample | None:
         """The routing layer's view now (None when it cannot be read)."""
 
-    @abstractmethod
-    def inject(self, fault: str, region: str) -> dict[str, Any]:
-        """Cause the fault; returns facts worth reporting (e.g. processes frozen)."""
+    # -- fault primitives: the fault plans (`drill.faults`) are made of these; a target
+    # implements the ones it can cause and names its faults in `faults`.
 
-    @abstractmethod
-    def restore(self, fault: str, region: str) -> None: ...
+    def outage(self, region: str) -> FaultFacts:
+        """Take one region out (every process frozen, or fenced); returns what was done."""
+        raise DrillError(f"a region outage is not available on {self.name}")
+
+    def restore_region(self, region: str) -> None:
+        """Undo `outage(region)`."""
+        raise DrillError(f"a region outage is not available on {self.name}")
+
+    def partition(self) -> FaultFacts:
+        """Cut the link between the regions; both keep serving."""
+        raise DrillError(f"a partition is not available on {self.name}")
+
+    def heal(self) -> None:
+        """Undo `partition()`."""
+        raise DrillError(f"a partition is not available on {self.name}")
+
+    def flush_cache(self, region: str) -> FaultFacts:
+        """Empty one region's cache (nothing to undo: the service rebuilds it)."""
+        raise DrillError(f"a cache loss is not available on {self.name}")
 
     @abstractmethod
     def scan(self, region: str, table: TableDefinition) -> list[dict[str, Any]]:

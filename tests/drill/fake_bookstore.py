@@ -2,7 +2,7 @@
 
 It speaks enough of the API contract for the drill's journeys (books, cart, orders with
 idempotency keys, best sellers, health) and of Cognito's JSON API for sign-up and sign-in.
-A `FakeTarget` drives it: `region-outage` marks a region down (its requests answer 503 and
+A `FakeTarget` drives it: its `outage` marks a region down (its requests answer 503 and
 the front door moves after `detect_after` seconds), and knobs make it misbehave on purpose
 (lose an order, count the leaderboard twice) so the gates can be seen failing.
 """
@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 from bookstore.data.orders import CUSTOMER, ORDER
 from bookstore.tables import TableDefinition
 from drill.load import Cognito
-from drill.model import Sample
+from drill.model import FaultFacts, Sample
 from drill.target import Board, Target
 
 P, S = "eu-west-1", "ap-southeast-1"
@@ -211,7 +211,7 @@ class FakeTarget(Target):
             t, self.store.serving, {n: not r.unhealthy for n, r in self.store.regions.items()}
         )
 
-    def inject(self, fault: str, region: str) -> dict[str, Any]:
+    def outage(self, region: str) -> FaultFacts:
         self.store.regions[region].down = True
 
         def fail_over() -> None:
@@ -220,9 +220,9 @@ class FakeTarget(Target):
             self.store.serving = self.store.other(region)
 
         threading.Thread(target=fail_over, daemon=True).start()
-        return {"down": region}
+        return FaultFacts(command=f"fake outage {region}")
 
-    def restore(self, fault: str, region: str) -> None:
+    def restore_region(self, region: str) -> None:
         self.store.regions[region].down = False
         self.store.regions[region].unhealthy = False
         self.store.restored = True

@@ -18,6 +18,7 @@ from drill import __main__ as drill_main
 from drill import aws_target
 from drill.aws_target import AwsTarget, Deployment, read_deployment
 from drill.load import Reply
+from drill.runner import Options, prepare
 from drill.target import DrillError
 
 P, S = "eu-west-1", "ap-southeast-1"
@@ -128,15 +129,15 @@ def test_the_fence_takes_a_region_out_and_is_lifted(aws: Deployment) -> None:
     assert target.api == "https://api.shop.example.com"
     assert target.serving_region() == P
     assert target.sample(0.0) is not None
-    facts = target.inject("region-outage", P)
-    assert facts["fence"] == P
+    facts = target.outage(P)
+    assert facts.to_json() == {"fence": P, "table": aws.tables["Books"]}
     assert apis.fenced(P)
     assert not apis.fenced(S)
     sample = target.sample(1.0)
     assert sample is not None
     assert sample.healthy == {P: False, S: True}
     assert sample.serving == S
-    target.restore("region-outage", P)
+    target.restore_region(P)
     assert not apis.fenced(P)
     assert target.fenced == set()
 
@@ -148,7 +149,7 @@ def test_close_lifts_a_fence_left_behind_and_deletes_the_drill_users(aws: Deploy
     target.confirm_user("drill-1@example.com")
     user = cognito.admin_get_user(UserPoolId=aws.user_pool_id, Username="drill-1@example.com")
     assert user["UserStatus"] == "CONFIRMED"
-    target.inject("region-outage", S)
+    target.outage(S)
     target.close()
     assert not FakeRegionalApis(aws).fenced(S)
     users = cognito.list_users(UserPoolId=aws.user_pool_id)["Users"]
@@ -158,8 +159,12 @@ def test_close_lifts_a_fence_left_behind_and_deletes_the_drill_users(aws: Deploy
 def test_other_faults_are_refused_on_aws(aws: Deployment) -> None:
     target = AwsTarget(aws, http=FakeRegionalApis(aws))
     for fault in ("partition", "cache-loss", "blog-primary-loss"):
-        with pytest.raises(DrillError, match="not available on aws"):
-            target.inject(fault, P)
+        with pytest.raises(DrillError, match=f"fault '{fault}' is not available on aws"):
+            prepare(target, Options("aws", fault, None, 1, 5.0, None, None))
+    with pytest.raises(DrillError, match="not available on aws"):
+        target.partition()
+    with pytest.raises(DrillError, match="not available on aws"):
+        target.flush_cache(P)
     assert target.fenced == set()
 
 
@@ -188,7 +193,7 @@ def test_ctrl_c_mid_drill_lifts_the_fence(
     monkeypatch.setattr(aws_target, "read_deployment", lambda org, stacks: aws)
 
     def interrupted(target: AwsTarget, options: Any, out: Any = None) -> Any:
-        target.inject("region-outage", P)
+        target.outage(P)
         assert FakeRegionalApis(aws).fenced(P)
         raise KeyboardInterrupt
 

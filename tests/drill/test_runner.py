@@ -6,13 +6,19 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
 from drill import __main__ as drill_main
 from drill import cli as drill_cli
+from drill.faults import PLANS
+from drill.faults.base import FaultPlan, Findings, Run, need_region
+from drill.model import FaultFacts
 from drill.runner import Options, run_drill
+from drill.target import Target
 from tests.drill.fake_bookstore import FakeTarget, P, S, fake_bookstore
 
 SHORT = ["--users", "3", "--duration", "5", "--fault-at", "1.5", "--hold", "2"]
@@ -212,3 +218,96 @@ def test_a_fault_the_target_cannot_cause_is_refused_before_anything_happens(
     monkeypatch.setattr(fake, "faults", ("region-outage",))
     assert drill_main.main([*SHORT, "--fault", "partition"]) == 2
     assert "'partition' is not available on fake" in capsys.readouterr().err
+
+
+@dataclass
+class PrimaryOutage(FaultPlan):
+    """A fault as a newcomer would add it, in a module of its own: always the primary,
+    whichever region serves, and a gate of its own (the front door must leave it)."""
+
+    name: ClassVar[str] = "primary-outage"
+    summary: ClassVar[str] = "the primary region out, whichever region serves"
+    hooks: ClassVar[list[str]] = []
+    left_at: float | None = None
+
+    def note(self, hook: str) -> None:
+        if not self.hooks or self.hooks[-1] != hook:
+            self.hooks.append(hook)
+
+    def check_ready(self, target: Target) -> None:
+        self.note("check_ready")
+
+    def pick_region(self, target: Target, requested: str | None) -> str | None:
+        self.note("pick_region")
+        return target.regions[0]
+
+    def inject(self, target: Target, region: str | None) -> FaultFacts:
+        self.note("inject")
+        return target.outage(need_region(region))
+
+    def restore(self, target: Target, region: str | None) -> None:
+        self.note("restore")
+        target.restore_region(need_region(region))
+
+    def before_load(self, target: Target, region: str | None) -> None:
+        self.note("before_load")
+
+    def while_held(self, run: Run, now: float) -> None:
+        self.note("while_held")
+        latest = run.monitor.latest()
+        if self.left_at is None and latest is not None and latest.serving != run.region:
+            self.left_at = now
+
+    def before_restore(self, run: Run) -> None:
+        self.note("before_restore")
+
+    def converging(self, run: Run) -> None:
+        self.note("converging")
+
+    def findings(self, run: Run, fault_time: float) -> Findings:
+        self.note("findings")
+        if self.left_at is None:
+            return Findings(failures=[f"the front door never left {run.region}"])
+        return Findings()
+
+
+@pytest.fixture
+def primary_outage(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    monkeypatch.setitem(PLANS, PrimaryOutage.name, PrimaryOutage)  # the one registry line
+    monkeypatch.setattr(PrimaryOutage, "hooks", [])
+    return PrimaryOutage.hooks
+
+
+def test_a_new_fault_is_one_plan_and_one_registry_line(
+    fake: FakeTarget,
+    primary_outage: list[str],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, report, _ = run_cli(fake, tmp_path, "--fault", "primary-outage", "--region", S)
+    assert code == 0, report["failures"]
+    assert "fault injected: primary-outage" in capsys.readouterr().out
+    assert report["drill"]["fault"] == "primary-outage"  # type: ignore[index]
+    assert report["drill"]["region"] == P  # type: ignore[index]  # its choice, not --region
+    assert report["fault"] == {"command": f"fake outage {P}"}
+    assert fake.restored == [P]
+    assert primary_outage == [
+        "check_ready",
+        "pick_region",
+        "before_load",
+        "inject",
+        "while_held",
+        "before_restore",
+        "restore",
+        "converging",
+        "findings",
+    ]
+
+
+def test_a_new_faults_own_check_reaches_the_gates(
+    fake: FakeTarget, primary_outage: list[str], tmp_path: Path
+) -> None:
+    fake.detect_after = 60.0  # the front door never moves within the drill
+    code, report, _ = run_cli(fake, tmp_path, "--fault", "primary-outage")
+    assert code == 1
+    assert f"the front door never left {P}" in report["failures"]  # type: ignore[operator]
