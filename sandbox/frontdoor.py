@@ -139,6 +139,46 @@ def upstream(
         connection.close()
 
 
+def forward_blog(
+    pair: BlogPair,
+    healthy: dict[str, bool],
+    method: str,
+    target: str,
+    headers: list[tuple[str, str]],
+    body: bytes,
+) -> Response:
+    """`/blog/...`, path unchanged, to the regions `pair.upstreams` names from the `healthy`
+    view: a read goes on to the second region when the first does not answer or answers
+    502/503/504, a write goes to the first only."""
+    candidates = pair.upstreams(method, healthy)
+    read = method in ("GET", "HEAD", "OPTIONS")
+    attempts = candidates[:2] if read else candidates[:1]
+    forwarded = [(k, v) for k, v in headers if k.lower() not in HOP_BY_HOP]
+    last: Response = (
+        504,
+        [("content-type", "application/json")],
+        json.dumps({"code": "blog_unavailable", "message": "No region answered"}).encode(),
+    )
+    for number, region in enumerate(attempts):
+        timeout = BLOG_TIMEOUT_SECONDS
+        if number == 0 and len(attempts) > 1:
+            timeout = BLOG_FIRST_TIMEOUT_SECONDS
+        try:
+            status, response_headers, payload = upstream(
+                region.http_port, method, target, forwarded, body, timeout
+            )
+        except (OSError, http.client.HTTPException) as exc:
+            log.warning("blog %s %s on %s failed: %s", method, target, region.name, exc)
+            continue
+        kept = [(k, v) for k, v in response_headers if k.lower() not in HOP_BY_HOP]
+        if not any(k.lower() == "x-bookstore-region" for k, _v in kept):
+            kept.append(("X-Bookstore-Region", region.name))
+        last = (status, kept, payload)
+        if not read or status not in RETRYABLE_STATUSES:
+            break
+    return last
+
+
 class FrontDoor:
     def __init__(self, config: SandboxConfig, dist: Path | None = None) -> None:
         self.config = config
@@ -317,33 +357,7 @@ class FrontDoor:
             return self._no_blog()
         with self.lock:
             healthy = {name: state.healthy is not False for name, state in self.health.items()}
-        candidates = pair.upstreams(method, healthy)
-        read = method in ("GET", "HEAD", "OPTIONS")
-        attempts = candidates[:2] if read else candidates[:1]
-        forwarded = [(k, v) for k, v in headers if k.lower() not in HOP_BY_HOP]
-        last: Response = (
-            504,
-            [("content-type", "application/json")],
-            json.dumps({"code": "blog_unavailable", "message": "No region answered"}).encode(),
-        )
-        for number, region in enumerate(attempts):
-            timeout = BLOG_TIMEOUT_SECONDS
-            if number == 0 and len(attempts) > 1:
-                timeout = BLOG_FIRST_TIMEOUT_SECONDS
-            try:
-                status, response_headers, payload = upstream(
-                    region.http_port, method, target, forwarded, body, timeout
-                )
-            except (OSError, http.client.HTTPException) as exc:
-                log.warning("blog %s %s on %s failed: %s", method, target, region.name, exc)
-                continue
-            kept = [(k, v) for k, v in response_headers if k.lower() not in HOP_BY_HOP]
-            if not any(k.lower() == "x-bookstore-region" for k, _v in kept):
-                kept.append(("X-Bookstore-Region", region.name))
-            last = (status, kept, payload)
-            if not read or status not in RETRYABLE_STATUSES:
-                break
-        return last
+        return forward_blog(pair, healthy, method, target, headers, body)
 
     @staticmethod
     def _no_blog() -> Response:

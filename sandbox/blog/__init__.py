@@ -12,7 +12,8 @@ The supervisor's entry points::
     pair.start(); pair.status(); pair.pids(region); pair.promote(region); pair.rejoin(region)
     pair.stop()
 
-See `sandbox.blog.pair` for the behaviour of failover and rejoin.
+`sandbox.blog.pair` is the façade; the work is done by one module per job: `servers`,
+`replication`, `failover`, `recovery` (see README.md).
 """
 
 from sandbox.blog.deps import INSTALL_COMMAND, PACKAGES, find_missing, install_hint

@@ -12,8 +12,15 @@ install of the package carries them without a packaging change.
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
 from pathlib import Path
+from typing import Any
+
+from sandbox.blog.deps import binary
+from sandbox.blog.errors import BlogError
+from sandbox.config import HOST
 
 WORDPRESS_DIR = Path("/usr/share/wordpress")
 # The path WordPress is served under. The front door passes `/blog/...` through unchanged,
@@ -374,3 +381,56 @@ def php_env() -> dict[str, str]:
     # Four workers so one slow request (or a long-poll) does not block the region's blog.
     env["PHP_CLI_SERVER_WORKERS"] = "4"
     return env
+
+
+def server_argv(www: Path, port: int, error_log: Path) -> list[str]:
+    """PHP's built-in server for one region's docroot (run it with `php_env()`)."""
+    return [
+        binary("php"),
+        "-S",
+        f"{HOST}:{port}",
+        "-t",
+        str(www),
+        "-d",
+        "display_errors=0",
+        "-d",
+        "log_errors=1",
+        "-d",
+        f"error_log={error_log}",
+        "-d",
+        "memory_limit=256M",
+        "-d",
+        "opcache.enable_cli=1",
+        str(www / "router.php"),
+    ]
+
+
+def run_tool(tool: Path, abspath: Path, region: str, command: str, payload: dict[str, Any]) -> Any:
+    """Run a command of the WordPress command-line helper (`TOOL`) against `region`'s
+    WordPress at `abspath`; the JSON it prints last. `payload` goes in as JSON on stdin."""
+    argv = [
+        binary("php"),
+        "-d",
+        "memory_limit=256M",
+        "-d",
+        "display_errors=stderr",
+        str(tool),
+        str(abspath),
+        command,
+    ]
+    done = subprocess.run(
+        argv,
+        input=json.dumps(payload),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=abspath,
+    )
+    if done.returncode != 0:
+        raise BlogError(
+            f"WordPress {command} in {region} failed ({done.returncode}): "
+            + (done.stderr.strip() or done.stdout.strip())[-2000:]
+        )
+    lines = done.stdout.strip().splitlines()
+    return json.loads(lines[-1]) if lines else None

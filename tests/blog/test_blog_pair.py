@@ -10,9 +10,12 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
+import logging
 import os
 import signal
 import socket
+import subprocess
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -23,9 +26,12 @@ from typing import Any
 
 import pytest
 
-from sandbox.blog import BlogPair, BlogRegion, find_missing, install_hint
+from sandbox import procs
+from sandbox.blog import BlogError, BlogPair, BlogRegion, find_missing, install_hint
 from sandbox.blog.content import seed_posts
-from tests.blog.frontdoor_stub import FrontDoorStub
+from sandbox.blog.replication import wait_running
+from sandbox.frontdoor import forward_blog
+from sandbox.httpd import Response, make_http_server
 
 PRIMARY = "eu-west-1"
 SECONDARY = "ap-southeast-1"
@@ -77,22 +83,32 @@ def pair(tmp_path_factory: pytest.TempPathFactory, ports: dict[str, int]) -> Ite
 
 
 @pytest.fixture(scope="module")
-def front(pair: BlogPair, ports: dict[str, int]) -> Iterator[FrontDoorStub]:
-    """The front door's part for the blog: `/blog/...` passed through to a region."""
-    stub = FrontDoorStub(pair, ports["front"])
-    stub.start()
+def front(pair: BlogPair, ports: dict[str, int]) -> Iterator[dict[str, bool]]:
+    """The front door's `/blog` route (the real one) at the pair's public URL. It yields the
+    region health it routes by, which a test sets as the front door's health checks would."""
+    healthy = {r.name: True for r in pair.regions}
+
+    def handle(
+        method: str, target: str, headers: list[tuple[str, str]], body: bytes, *_client: str
+    ) -> Response:
+        return forward_blog(pair, dict(healthy), method, target, headers, body)
+
+    server = make_http_server(ports["front"], "test-frontdoor", handle, logging.getLogger(__name__))
+    thread = threading.Thread(target=server.serve_forever, args=(0.1,), daemon=True)
+    thread.start()
     try:
-        yield stub
+        yield healthy
     finally:
-        stub.stop()
+        server.shutdown()
+        server.server_close()
 
 
 @pytest.fixture
-def healthy(front: FrontDoorStub) -> Iterator[dict[str, bool]]:
+def healthy(front: dict[str, bool]) -> Iterator[dict[str, bool]]:
     """Region health as the front door sees it; a test marks a frozen region unhealthy."""
-    yield front.healthy
-    for region in front.healthy:
-        front.healthy[region] = True
+    yield front
+    for region in front:
+        front[region] = True
 
 
 # -- helpers -------------------------------------------------------------------------------
@@ -219,7 +235,7 @@ def test_seeded_posts_read_through_rest_api_in_each_region(pair: BlogPair, regio
     assert 'href="/books/' in first["content"]["rendered"]
 
 
-def test_posts_read_through_the_front_door(pair: BlogPair, front: FrontDoorStub) -> None:
+def test_posts_read_through_the_front_door(pair: BlogPair, front: dict[str, bool]) -> None:
     # The web app's own request (web/src/features/blog/api/get-posts.ts).
     status, headers, body = request(f"{pair.public_url}/wp-json/wp/v2/posts?_embed=1&per_page=20")
     assert status == 200
@@ -445,12 +461,53 @@ def test_restart_on_existing_state_keeps_posts_and_roles(pair: BlogPair) -> None
     ports = [p for r in pair.regions for p in (r.db_port, r.http_port)]
     assert not any(listening(port) for port in ports)
     pair.start()
+    assert pair.status()[SECONDARY]["replication"] == "running"
     assert titles(pair, PRIMARY) == before
     assert titles(pair, SECONDARY) == before
-    assert pair.status()[SECONDARY]["replication"] == "running"
     again = unique("After restart")
     assert write_post(pair, PRIMARY, again)[0] == 201
     wait_for_title(pair, SECONDARY, again, timeout=1.0)
+
+
+def test_restart_returns_only_once_the_replica_replicates(
+    pair: BlogPair, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The primary's database comes up well after the replica's, whose first connection is
+    refused and retried only seconds later: start() still returns with replication running."""
+    replica = pair.db(SECONDARY)
+    replica.sql("STOP SLAVE; CHANGE MASTER TO MASTER_CONNECT_RETRY=4; START SLAVE")
+    pair.stop()
+    primary_server = pair.db(PRIMARY).command()
+    spawn = procs.spawn
+
+    def late_primary(argv: list[str], *args: Any, **kwargs: Any) -> subprocess.Popen[bytes]:
+        if argv == primary_server:
+            argv = ["sh", "-c", 'sleep 1.5; exec "$@"', "sh", *argv]
+        return spawn(argv, *args, **kwargs)
+
+    monkeypatch.setattr(procs, "spawn", late_primary)
+    try:
+        pair.start()
+        monkeypatch.undo()
+        assert pair.status()[SECONDARY]["replication"] == "running"
+    finally:
+        replica.sql("STOP SLAVE; CHANGE MASTER TO MASTER_CONNECT_RETRY=1; START SLAVE")
+    again = unique("After a late primary")
+    assert write_post(pair, PRIMARY, again)[0] == 201
+    wait_for_title(pair, SECONDARY, again, timeout=1.0)
+
+
+def test_waiting_for_replication_is_bounded_and_says_why(pair: BlogPair) -> None:
+    pair.pause_replication()
+    try:
+        started = time.monotonic()
+        with pytest.raises(BlogError, match=r"not running after 0.5 s \(IO thread No"):
+            wait_running(pair, PRIMARY, timeout=0.5)
+        assert time.monotonic() - started < 5
+    finally:
+        pair.resume_replication()
+    wait_running(pair, PRIMARY, timeout=10)
+    assert pair.status()[SECONDARY]["replication"] == "running"
 
 
 def test_front_door_upstreams_follow_the_database_primary(pair: BlogPair) -> None:

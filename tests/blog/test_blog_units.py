@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -11,6 +12,7 @@ from sandbox.blog.content import linked_books, load_catalog, seed_posts
 from sandbox.blog.db import MariaDB, parse_gtid_list
 from sandbox.blog.deps import PACKAGES, install_hint
 from sandbox.blog.php import new_salts, wp_config
+from sandbox.blog.recovery import merge_posts
 
 
 def test_gtid_lists_parse_per_domain_and_server() -> None:
@@ -73,3 +75,51 @@ def test_install_hint_names_every_package() -> None:
     assert hint.startswith("apt-get install ")
     assert all(package in hint for package in PACKAGES)
     assert "missing: php-mysql" in hint
+
+
+def _post(post_id: int, title: str, modified: str = "2026-11-01 10:00:00") -> dict[str, Any]:
+    return {
+        "id": post_id,
+        "title": title,
+        "content": f"<p>{title}</p>",
+        "excerpt": "",
+        "status": "publish",
+        "type": "post",
+        "slug": title.lower().replace(" ", "-"),
+        "date_gmt": f"2026-11-0{post_id % 9 + 1} 09:00:00",
+        "modified_gmt": modified,
+    }
+
+
+def test_rejoin_writes_again_only_what_the_new_primary_lacks() -> None:
+    theirs = {
+        1: _post(1, "Shared"),
+        2: {**_post(2, "Edited on both", "2026-11-05 10:00:00"), "content": "newer"},
+        3: {**_post(3, "Edited on both, ours newer"), "content": "older"},
+    }
+    ours = [
+        _post(1, "Shared"),
+        {**_post(2, "Edited on both"), "content": "older"},
+        {**_post(3, "Edited on both, ours newer", "2026-11-06 10:00:00"), "content": "newer"},
+        _post(4, "Deleted on the new primary"),
+        _post(7, "Only on the old primary"),
+    ]
+    merge = merge_posts(ours, theirs, high_water=5)
+    assert [p["title"] for p in merge["toImport"]] == [
+        "Edited on both, ours newer",
+        "Only on the old primary",
+    ]
+    assert merge["toImport"][0]["replace"] == 3
+    assert "replace" not in merge["toImport"][1]
+    assert merge["recoveredPosts"] == ["Only on the old primary"]
+    assert merge["updatedPosts"] == ["Edited on both, ours newer"]
+    assert merge["keptNewerOnPrimary"] == ["Edited on both"]
+    assert merge["deletedOnPrimary"] == ["Deleted on the new primary"]
+
+
+def test_rejoin_keeps_both_posts_when_both_primaries_used_one_id() -> None:
+    theirs = {9: _post(9, "Written on the promoted replica")}
+    ours = [{**_post(9, "Written on the old primary"), "date_gmt": "2026-11-30 08:00:00"}]
+    merge = merge_posts(ours, theirs, high_water=0)
+    assert merge["recoveredPosts"] == ["Written on the old primary"]
+    assert "replace" not in merge["toImport"][0]

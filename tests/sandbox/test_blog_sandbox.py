@@ -1,4 +1,4 @@
-"""Issue 6 through the real sandbox: the blog behind the front door, replication, failover.
+"""The blog through the real sandbox: behind the front door, replication, failover.
 
 One sandbox for the module, on its own port base and home (the blog's first start installs
 and seeds WordPress, ~15 s more than a sandbox without it). The tests run in order and leave
