@@ -9,8 +9,8 @@ import pulumi
 import pulumi_aws as aws
 
 # Actions that AWS does not scope to a resource ARN (Lambda's VPC networking, as in the
-# managed AWSLambdaVPCAccessExecutionRole); the only ones `components.policy` accepts on
-# `"Resource": "*"`.
+# managed AWSLambdaVPCAccessExecutionRole); the only ones the infrastructure policy
+# (`tests/infra/policy.py`) accepts on `"Resource": "*"`.
 UNSCOPED_ACTIONS: frozenset[str] = frozenset(
     {
         "ec2:CreateNetworkInterface",

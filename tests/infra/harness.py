@@ -19,7 +19,7 @@ from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from components.policy import Recorded
+from tests.infra.policy import Recorded
 
 PROJECT = "bookstore"
 ACCOUNT = "123456789012"

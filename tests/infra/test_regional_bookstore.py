@@ -10,7 +10,6 @@ import pytest
 
 from bookstore.stream_config import ORDERS_STREAM_CONSUMER
 from components.artifacts import load_artifact
-from components.policy import Recorded
 from components.regional_bookstore import (
     API_ROUTES,
     RegionalBookstore,
@@ -19,6 +18,7 @@ from components.regional_bookstore import (
 )
 from tests.infra import harness
 from tests.infra.conftest import FAKE_SHA256
+from tests.infra.policy import Recorded
 
 ACCOUNT = harness.ACCOUNT
 TABLES = {"Books": "shop-Books", "Cart": "shop-Cart", "Orders": "shop-Orders"}
