@@ -1,11 +1,12 @@
 """RegionalBookstore: everything one region needs to serve the API on its own.
 
-A VPC whose private subnets reach DynamoDB through a gateway endpoint (the functions need no
-NAT), a Valkey leaderboard reachable only from the functions, the API and stream functions
-with one least-privilege role each, the HTTP API (JWT authorizer on the primary user pool,
-the routes of the API contract, CORS, access logs, throttling) behind `api.<domain>`, and the
-Orders-stream consumer. The primary region also owns the Cognito user pool and seeds the
-catalog.
+Placed in the region's `RegionalNetwork`: a Valkey leaderboard reachable only from the
+functions, the API and stream functions with one least-privilege role each, the HTTP API (JWT
+authorizer on the primary user pool, the routes of the API contract, CORS, access logs,
+throttling) behind two custom domains, `api.<domain>` (routed between the regions by the
+global stack) and `api-<region>.<domain>` (this region only, for clients that fail over on
+their own), and the Orders-stream consumer. The primary region also owns the Cognito user
+pool and seeds the catalog.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from components.aws_helpers import (
     statement,
     validated_certificate,
 )
+from components.network import NetworkRef, egress, ingress, security_group
 
 # The API contract (design section 3): (method, path, needs a Cognito token).
 API_ROUTES: tuple[tuple[str, str, bool], ...] = (
@@ -90,6 +92,11 @@ ACCESS_LOG_FORMAT = json.dumps(
 )
 
 
+def api_domain(domain: str, region: str | None = None) -> str:
+    """The API's host name: routed between the regions, or `region`'s own."""
+    return f"api.{domain}" if region is None else f"api-{region}.{domain}"
+
+
 @dataclass(frozen=True)
 class UserPoolRef:
     """The primary region's user pool, which every region's authorizer trusts."""
@@ -111,9 +118,10 @@ class RegionalBookstoreArgs:
     orders_stream_arn: pulumi.Input[str]
     """This region's Orders stream (the replica's stream in the secondary)."""
     artifact: LambdaArtifact
+    network: NetworkRef
+    """The region's network: the functions and Valkey run in its private subnets."""
     user_pool: UserPoolRef | None = None
     """The primary's pool; None in the primary, which creates it."""
-    vpc_cidr: str = "10.10.0.0/16"
     redis_node_type: str = "cache.t4g.micro"
     redis_nodes: int = 1
     lambda_memory_mb: int = 512
@@ -139,7 +147,7 @@ class RegionalBookstore(pulumi.ComponentResource):
             opts=pulumi.InvokeOutputOptions(parent=self)
         ).account_id
 
-        self._network()
+        self._security_groups()
         self._redis()
         self.user_pool = self._user_pool() if args.user_pool is None else args.user_pool
         self.redis_url = pulumi.Output.concat(
@@ -181,117 +189,52 @@ class RegionalBookstore(pulumi.ComponentResource):
             {
                 "apiEndpoint": self.api.api_endpoint,
                 "apiDomainTarget": self.api_domain_target,
-                "vpcId": self.vpc.id,
+                "apiRegionalUrl": self.api_regional_url,
                 "redisUrl": self.redis_url,
             }
         )
 
     # -- network -------------------------------------------------------------------------
 
-    def _network(self) -> None:
+    def _security_groups(self) -> None:
         args, name, opts = self._args, self._name, self._opts
-        self.vpc = aws.ec2.Vpc(
-            f"{name}-vpc",
-            cidr_block=args.vpc_cidr,
-            enable_dns_hostnames=True,
-            enable_dns_support=True,
-            region=args.region,
-            tags={"Name": f"{args.prefix}-{args.role}"},
-            opts=opts,
-        )
-        zones = aws.get_availability_zones_output(
-            state="available", region=args.region, opts=pulumi.InvokeOutputOptions(parent=self)
-        ).names
-        base = args.vpc_cidr.split(".")
-        private_rt = aws.ec2.RouteTable(
-            f"{name}-private-rt", vpc_id=self.vpc.id, region=args.region, opts=opts
-        )
-        igw = aws.ec2.InternetGateway(
-            f"{name}-igw", vpc_id=self.vpc.id, region=args.region, opts=opts
-        )
-        public_rt = aws.ec2.RouteTable(
-            f"{name}-public-rt",
-            vpc_id=self.vpc.id,
-            routes=[aws.ec2.RouteTableRouteArgs(cidr_block="0.0.0.0/0", gateway_id=igw.id)],
-            region=args.region,
-            opts=opts,
-        )
-        self.private_subnets: list[aws.ec2.Subnet] = []
-        self.public_subnets: list[aws.ec2.Subnet] = []
-        for index in range(2):
-            zone = zones[index]
-            for kind, offset, table, subnets in (
-                ("private", 0, private_rt, self.private_subnets),
-                ("public", 10, public_rt, self.public_subnets),
-            ):
-                subnet = aws.ec2.Subnet(
-                    f"{name}-{kind}-{index}",
-                    vpc_id=self.vpc.id,
-                    cidr_block=f"{base[0]}.{base[1]}.{offset + index}.0/24",
-                    availability_zone=zone,
-                    map_public_ip_on_launch=False,
-                    region=args.region,
-                    opts=opts,
-                )
-                aws.ec2.RouteTableAssociation(
-                    f"{name}-{kind}-{index}-rt",
-                    subnet_id=subnet.id,
-                    route_table_id=table.id,
-                    region=args.region,
-                    opts=opts,
-                )
-                subnets.append(subnet)
-        self.dynamodb_endpoint = aws.ec2.VpcEndpoint(
-            f"{name}-dynamodb-endpoint",
-            vpc_id=self.vpc.id,
-            service_name=f"com.amazonaws.{args.region}.dynamodb",
-            vpc_endpoint_type="Gateway",
-            route_table_ids=[private_rt.id],
-            region=args.region,
-            opts=opts,
-        )
-        self.functions_sg = aws.ec2.SecurityGroup(
+        region, network = args.region, args.network
+        self.functions_sg = security_group(
             f"{name}-functions-sg",
-            vpc_id=self.vpc.id,
-            description="Bookstore Lambda functions: no ingress; egress to DynamoDB and Redis",
-            region=args.region,
+            network,
+            "Bookstore Lambda functions: no ingress; egress to DynamoDB and Redis",
+            region=region,
             opts=opts,
         )
-        self.redis_sg = aws.ec2.SecurityGroup(
+        self.redis_sg = security_group(
             f"{name}-redis-sg",
-            vpc_id=self.vpc.id,
-            description="Leaderboard Valkey: reachable from the bookstore functions only",
-            region=args.region,
+            network,
+            "Leaderboard Valkey: reachable from the bookstore functions only",
+            region=region,
             opts=opts,
         )
-        aws.vpc.SecurityGroupIngressRule(
+        ingress(
             f"{name}-redis-from-functions",
-            security_group_id=self.redis_sg.id,
-            referenced_security_group_id=self.functions_sg.id,
-            ip_protocol="tcp",
-            from_port=REDIS_PORT,
-            to_port=REDIS_PORT,
-            region=args.region,
+            self.redis_sg,
+            REDIS_PORT,
+            from_group=self.functions_sg,
+            region=region,
             opts=opts,
         )
-        aws.vpc.SecurityGroupEgressRule(
+        egress(
             f"{name}-functions-to-redis",
-            security_group_id=self.functions_sg.id,
-            referenced_security_group_id=self.redis_sg.id,
-            ip_protocol="tcp",
-            from_port=REDIS_PORT,
-            to_port=REDIS_PORT,
-            region=args.region,
+            self.functions_sg,
+            REDIS_PORT,
+            to_group=self.redis_sg,
+            region=region,
             opts=opts,
         )
-        aws.vpc.SecurityGroupEgressRule(
+        egress(
             f"{name}-functions-to-dynamodb",
-            security_group_id=self.functions_sg.id,
-            prefix_list_id=self.dynamodb_endpoint.prefix_list_id,
-            ip_protocol="tcp",
-            from_port=443,
-            to_port=443,
-            region=args.region,
+            self.functions_sg,
+            443,
+            to_prefix_list=network.dynamodb_prefix_list_id,
+            region=region,
             opts=opts,
         )
 
@@ -299,7 +242,7 @@ class RegionalBookstore(pulumi.ComponentResource):
         args, name, opts = self._args, self._name, self._opts
         subnet_group = aws.elasticache.SubnetGroup(
             f"{name}-redis-subnets",
-            subnet_ids=[s.id for s in self.private_subnets],
+            subnet_ids=list(args.network.private_subnet_ids),
             description="Bookstore leaderboard",
             region=args.region,
             opts=opts,
@@ -441,7 +384,7 @@ class RegionalBookstore(pulumi.ComponentResource):
                 log_format="JSON", log_group=log_group.name
             ),
             vpc_config=aws.lambda_.FunctionVpcConfigArgs(
-                subnet_ids=[s.id for s in self.private_subnets],
+                subnet_ids=list(args.network.private_subnet_ids),
                 security_group_ids=[self.functions_sg.id],
             )
             if in_vpc
@@ -524,6 +467,8 @@ class RegionalBookstore(pulumi.ComponentResource):
             f"{name}-api",
             name=f"{args.prefix}-{args.role}",
             protocol_type="HTTP",
+            # One CORS configuration per API, answered on every domain mapped to it (the routed
+            # and the regional name alike); the caller is always the site, whichever it calls.
             cors_configuration=aws.apigatewayv2.ApiCorsConfigurationArgs(
                 allow_origins=[f"https://{args.domain}"],
                 allow_methods=sorted({method for method, _, _ in API_ROUTES}),
@@ -603,17 +548,53 @@ class RegionalBookstore(pulumi.ComponentResource):
             region=args.region,
             opts=opts,
         )
-        api_domain = f"api.{args.domain}"
+        self.api_regional_url = f"https://{api_domain(args.domain, args.region)}"
         certificate_arn = validated_certificate(
             f"{name}-api",
-            domain_name=api_domain,
+            domain_name=api_domain(args.domain),
+            alternative_names=[api_domain(args.domain, args.region)],
             zone_id=args.hosted_zone_id,
             region=args.region,
             parent=self,
         )
-        self.api_domain = aws.apigatewayv2.DomainName(
-            f"{name}-api-domain",
-            domain_name=api_domain,
+        self.api_domain = self._custom_domain("api", api_domain(args.domain), certificate_arn)
+        config = self.api_domain.domain_name_configuration
+        self.api_domain_target: pulumi.Output[str] = config.target_domain_name
+        self.api_domain_zone_id: pulumi.Output[str] = config.hosted_zone_id
+        # The routed name's records belong to the global stack, which weighs both regions;
+        # the regional name points at this region whatever its health, so it is recorded here.
+        regional = self._custom_domain(
+            "api-regional", api_domain(args.domain, args.region), certificate_arn
+        )
+        regional_config = regional.domain_name_configuration
+        self.api_regional_record = aws.route53.Record(
+            f"{name}-api-regional-record",
+            zone_id=args.hosted_zone_id,
+            name=api_domain(args.domain, args.region),
+            type="A",
+            aliases=[
+                aws.route53.RecordAliasArgs(
+                    name=regional_config.target_domain_name,
+                    zone_id=regional_config.hosted_zone_id,
+                    evaluate_target_health=False,
+                )
+            ],
+            opts=opts,
+        )
+        # The execute-api host stays enabled: Route 53 health checks probe it directly, so a
+        # region is judged on its own API and not on the record being routed.
+        self.api_host: pulumi.Output[str] = self.api.api_endpoint.apply(
+            lambda url: url.removeprefix("https://")
+        )
+
+    def _custom_domain(
+        self, kind: str, domain: str, certificate_arn: pulumi.Input[str]
+    ) -> aws.apigatewayv2.DomainName:
+        """`domain` served by this region's API (its `$default` stage)."""
+        args, name, opts = self._args, self._name, self._opts
+        custom = aws.apigatewayv2.DomainName(
+            f"{name}-{kind}-domain",
+            domain_name=domain,
             domain_name_configuration=aws.apigatewayv2.DomainNameDomainNameConfigurationArgs(
                 certificate_arn=certificate_arn,
                 endpoint_type="REGIONAL",
@@ -623,18 +604,11 @@ class RegionalBookstore(pulumi.ComponentResource):
             opts=opts,
         )
         aws.apigatewayv2.ApiMapping(
-            f"{name}-api-mapping",
+            f"{name}-{kind}-mapping",
             api_id=self.api.id,
-            domain_name=self.api_domain.id,
+            domain_name=custom.id,
             stage=self.stage.id,
             region=args.region,
             opts=opts,
         )
-        config = self.api_domain.domain_name_configuration
-        self.api_domain_target: pulumi.Output[str] = config.target_domain_name
-        self.api_domain_zone_id: pulumi.Output[str] = config.hosted_zone_id
-        # The execute-api host stays enabled: Route 53 health checks probe it directly, so a
-        # region is judged on its own API and not on the record being routed.
-        self.api_host: pulumi.Output[str] = self.api.api_endpoint.apply(
-            lambda url: url.removeprefix("https://")
-        )
+        return custom
