@@ -29,8 +29,9 @@ from components.failover_routing import (
     WebBuildMissingError,
 )
 from components.global_data import GlobalData, GlobalDataArgs
+from components.identity import UserPoolRef
 from components.network import RegionalNetwork, RegionalNetworkArgs
-from components.regional_bookstore import RegionalBookstore, RegionalBookstoreArgs, UserPoolRef
+from components.regional_bookstore import RegionalBookstore, RegionalBookstoreArgs
 from components.settings import ConfigError, Settings, load_settings
 from components.upstream import UpstreamStack
 
@@ -192,7 +193,9 @@ def deploy_primary(settings: Settings) -> None:
             secret_replica_region=settings.secondary_region,
         ),
     )
-    pool = region.user_pool
+    if region.cognito is None:
+        raise ValueError("the primary RegionalBookstore creates the user pool; it made none")
+    pool = region.cognito
     _regional_exports(region, blog, settings)
     pulumi.export("secondaryRegion", settings.secondary_region)
     pulumi.export("tableNames", data.table_names)
@@ -211,9 +214,9 @@ def deploy_primary(settings: Settings) -> None:
     pulumi.export("auroraGlobalClusterId", data.global_cluster.id)
     pulumi.export("auroraGlobalClusterArn", data.global_cluster.arn)
     pulumi.export("auroraEngineVersion", data.global_cluster.engine_version)
-    pulumi.export("userPoolId", pool.user_pool_id)
-    pulumi.export("userPoolArn", region.cognito_pool.arn)
-    pulumi.export("userPoolClientId", pool.client_id)
+    pulumi.export("userPoolId", pool.pool.id)
+    pulumi.export("userPoolArn", pool.pool.arn)
+    pulumi.export("userPoolClientId", pool.client.id)
     pulumi.export("blogDbSecretArn", blog.secret_arn)
 
 

@@ -6,7 +6,8 @@ authorizer on the primary user pool, the routes of the API contract, CORS, acces
 throttling) behind two custom domains, `api.<domain>` (routed between the regions by the
 global stack) and `api-<region>.<domain>` (this region only, for clients that fail over on
 their own), and the Orders-stream consumer. The primary region also owns the Cognito user
-pool and seeds the catalog.
+pool and seeds the catalog. The cache and the pool are declared by `components.leaderboard_cache`
+and `components.identity`, as children of this component.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ from components.aws_helpers import (
     statement,
     validated_certificate,
 )
+from components.identity import UserPool, UserPoolRef, user_pool
+from components.leaderboard_cache import REDIS_PORT, leaderboard_cache, redis_url
 from components.network import NetworkRef, egress, ingress, security_group
 
 # The API contract (design section 3): (method, path, needs a Cognito token).
@@ -76,7 +79,6 @@ STAGE = "$default"
 CORS_HEADERS = ("authorization", "content-type", "idempotency-key")
 REGION_HEADER = "x-bookstore-region"
 LAMBDA_RUNTIME = "python3.12"
-REDIS_PORT = 6379
 ACCESS_LOG_FORMAT = json.dumps(
     {
         "requestId": "$context.requestId",
@@ -95,15 +97,6 @@ ACCESS_LOG_FORMAT = json.dumps(
 def api_domain(domain: str, region: str | None = None) -> str:
     """The API's host name: routed between the regions, or `region`'s own."""
     return f"api.{domain}" if region is None else f"api-{region}.{domain}"
-
-
-@dataclass(frozen=True)
-class UserPoolRef:
-    """The primary region's user pool, which every region's authorizer trusts."""
-
-    region: str
-    user_pool_id: pulumi.Input[str]
-    client_id: pulumi.Input[str]
 
 
 @dataclass(frozen=True)
@@ -148,11 +141,29 @@ class RegionalBookstore(pulumi.ComponentResource):
         ).account_id
 
         self._security_groups()
-        self._redis()
-        self.user_pool = self._user_pool() if args.user_pool is None else args.user_pool
-        self.redis_url = pulumi.Output.concat(
-            "rediss://", self.redis.primary_endpoint_address, f":{REDIS_PORT}/0"
+        self.redis = leaderboard_cache(
+            name,
+            role=args.role,
+            region=args.region,
+            node_type=args.redis_node_type,
+            nodes=args.redis_nodes,
+            subnet_ids=args.network.private_subnet_ids,
+            security_group=self.redis_sg,
+            opts=self._opts,
         )
+        self.redis_url = redis_url(self.redis)
+        self.cognito: UserPool | None = None
+        if args.user_pool is None:
+            self.cognito = user_pool(
+                name,
+                prefix=args.prefix,
+                region=args.region,
+                deletion_protection=args.deletion_protection,
+                opts=self._opts,
+            )
+            self.user_pool = self.cognito.ref
+        else:
+            self.user_pool = args.user_pool
         self.environment: dict[str, pulumi.Input[str]] = {
             "BOOKSTORE_REGION": args.region,
             **{table_env_var(t): args.table_names[t.logical_name] for t in TABLES},
@@ -236,84 +247,6 @@ class RegionalBookstore(pulumi.ComponentResource):
             to_prefix_list=network.dynamodb_prefix_list_id,
             region=region,
             opts=opts,
-        )
-
-    def _redis(self) -> None:
-        args, name, opts = self._args, self._name, self._opts
-        subnet_group = aws.elasticache.SubnetGroup(
-            f"{name}-redis-subnets",
-            subnet_ids=list(args.network.private_subnet_ids),
-            description="Bookstore leaderboard",
-            region=args.region,
-            opts=opts,
-        )
-        replicated = args.redis_nodes > 1
-        self.redis = aws.elasticache.ReplicationGroup(
-            f"{name}-redis",
-            description=f"Bookstore leaderboard ({args.role})",
-            engine="valkey",
-            engine_version="8.0",
-            node_type=args.redis_node_type,
-            num_cache_clusters=args.redis_nodes,
-            automatic_failover_enabled=replicated,
-            multi_az_enabled=replicated,
-            port=REDIS_PORT,
-            subnet_group_name=subnet_group.name,
-            security_group_ids=[self.redis_sg.id],
-            at_rest_encryption_enabled=True,
-            transit_encryption_enabled=True,
-            transit_encryption_mode="required",
-            region=args.region,
-            opts=opts,
-        )
-
-    # -- identity ------------------------------------------------------------------------
-
-    def _user_pool(self) -> UserPoolRef:
-        args, name, opts = self._args, self._name, self._opts
-        self.cognito_pool = aws.cognito.UserPool(
-            f"{name}-users",
-            name=f"{args.prefix}-users",
-            username_attributes=["email"],
-            auto_verified_attributes=["email"],
-            password_policy=aws.cognito.UserPoolPasswordPolicyArgs(
-                minimum_length=12,
-                require_lowercase=True,
-                require_uppercase=True,
-                require_numbers=True,
-                require_symbols=False,
-                temporary_password_validity_days=3,
-            ),
-            account_recovery_setting=aws.cognito.UserPoolAccountRecoverySettingArgs(
-                recovery_mechanisms=[
-                    aws.cognito.UserPoolAccountRecoverySettingRecoveryMechanismArgs(
-                        name="verified_email", priority=1
-                    )
-                ]
-            ),
-            deletion_protection="ACTIVE" if args.deletion_protection else "INACTIVE",
-            region=args.region,
-            opts=opts,
-        )
-        self.cognito_client = aws.cognito.UserPoolClient(
-            f"{name}-web-client",
-            name=f"{args.prefix}-web",
-            user_pool_id=self.cognito_pool.id,
-            generate_secret=False,
-            explicit_auth_flows=[
-                "ALLOW_USER_PASSWORD_AUTH",
-                "ALLOW_USER_SRP_AUTH",
-                "ALLOW_REFRESH_TOKEN_AUTH",
-            ],
-            prevent_user_existence_errors="ENABLED",
-            enable_token_revocation=True,
-            region=args.region,
-            opts=opts,
-        )
-        return UserPoolRef(
-            region=args.region,
-            user_pool_id=self.cognito_pool.id,
-            client_id=self.cognito_client.id,
         )
 
     # -- functions -----------------------------------------------------------------------
