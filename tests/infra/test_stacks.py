@@ -144,6 +144,39 @@ def test_the_network_keeps_the_urns_it_had_inside_the_bookstore(
     assert {r.alias_parents for r in children} == {(engine_urn,)}
 
 
+@pytest.mark.parametrize(
+    ("stack", "region"), [("primary_run", "eu-west-1"), ("secondary_run", "ap-southeast-1")]
+)
+def test_each_regional_stack_serves_its_api_on_its_own_name(
+    stack: str, region: str, request: pytest.FixtureRequest
+) -> None:
+    run: harness.Run = request.getfixturevalue(stack)
+    own = f"api-{region}.books.example.com"
+    (cert,) = [
+        c
+        for c in run.of_type("aws:acm/certificate:Certificate")
+        if c.inputs["domainName"] == "api.books.example.com"
+    ]
+    assert cert.inputs["subjectAlternativeNames"] == [own]
+    records = {r.inputs["name"]: r.inputs for r in run.of_type("aws:route53/record:Record")}
+    assert f"_abc.{own}." in records  # its validation record
+    (domain,) = [
+        d
+        for d in run.of_type("aws:apigatewayv2/domainName:DomainName")
+        if d.inputs["domainName"] == own
+    ]
+    (api,) = run.of_type("aws:apigatewayv2/api:Api")
+    (mapping,) = [
+        m
+        for m in run.of_type("aws:apigatewayv2/apiMapping:ApiMapping")
+        if m.inputs["domainName"] == domain.id
+    ]
+    assert mapping.inputs["apiId"] == api.id
+    (alias,) = records[own]["aliases"]
+    assert alias["name"] == f"d-{domain.name}.execute-api.{region}.amazonaws.com"
+    assert run.exports["apiRegionalUrl"] == f"https://{own}"
+
+
 def test_the_web_app_may_call_every_regional_api(
     primary_run: harness.Run, secondary_run: harness.Run, global_run: harness.Run
 ) -> None:
