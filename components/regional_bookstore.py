@@ -31,26 +31,14 @@ from components.aws_helpers import (
     log_group_arn_pattern,
     policy_document,
     statement,
-    validated_certificate,
 )
+
+# API_ROUTES is re-exported for the code that read the route list from here.
+from components.http_api import API_ROUTES as API_ROUTES
+from components.http_api import STAGE, HttpApiArgs, http_api
 from components.identity import UserPool, UserPoolRef, user_pool
 from components.leaderboard_cache import REDIS_PORT, leaderboard_cache, redis_url
 from components.network import NetworkRef, egress, ingress, security_group
-
-# The API contract (design section 3): (method, path, needs a Cognito token).
-API_ROUTES: tuple[tuple[str, str, bool], ...] = (
-    ("GET", "/health", False),
-    ("GET", "/books", False),
-    ("GET", "/books/{bookId}", False),
-    ("GET", "/categories", False),
-    ("GET", "/bestsellers", False),
-    ("GET", "/cart", True),
-    ("PUT", "/cart/{bookId}", True),
-    ("DELETE", "/cart/{bookId}", True),
-    ("POST", "/orders", True),
-    ("GET", "/orders", True),
-    ("GET", "/orders/{orderId}", True),
-)
 
 # What each function may do to each table, matching the calls in `functions/bookstore/data`
 # (checkout is one TransactWriteItems: a conditional Put on Orders and Deletes on Cart, which
@@ -75,28 +63,7 @@ STREAM_READ_ACTIONS = (
     "dynamodb:GetShardIterator",
     "dynamodb:ListStreams",
 )
-STAGE = "$default"
-CORS_HEADERS = ("authorization", "content-type", "idempotency-key")
-REGION_HEADER = "x-bookstore-region"
 LAMBDA_RUNTIME = "python3.12"
-ACCESS_LOG_FORMAT = json.dumps(
-    {
-        "requestId": "$context.requestId",
-        "ip": "$context.identity.sourceIp",
-        "requestTime": "$context.requestTime",
-        "routeKey": "$context.routeKey",
-        "status": "$context.status",
-        "responseLength": "$context.responseLength",
-        "integrationLatency": "$context.integrationLatency",
-        "authorizerError": "$context.authorizer.error",
-        "integrationError": "$context.integrationErrorMessage",
-    }
-)
-
-
-def api_domain(domain: str, region: str | None = None) -> str:
-    """The API's host name: routed between the regions, or `region`'s own."""
-    return f"api.{domain}" if region is None else f"api-{region}.{domain}"
 
 
 @dataclass(frozen=True)
@@ -180,7 +147,27 @@ class RegionalBookstore(pulumi.ComponentResource):
             in_vpc=True,
         )
         self._stream_consumer()
-        self._http_api()
+        self.http = http_api(
+            name,
+            HttpApiArgs(
+                role=args.role,
+                region=args.region,
+                prefix=args.prefix,
+                domain=args.domain,
+                hosted_zone_id=args.hosted_zone_id,
+                user_pool=self.user_pool,
+                function=self.api_function,
+                throttle_rate_limit=args.throttle_rate_limit,
+                throttle_burst_limit=args.throttle_burst_limit,
+                log_retention_days=args.log_retention_days,
+            ),
+            parent=self,
+        )
+        self.api = self.http.api
+        self.api_domain_target = self.http.domain_target
+        self.api_domain_zone_id = self.http.domain_zone_id
+        self.api_regional_url = self.http.regional_url
+        self.api_host = self.http.execute_api_host
         if args.role == "primary":
             self._seed()
         self.alarms = RegionAlarms(
@@ -390,158 +377,3 @@ class RegionalBookstore(pulumi.ComponentResource):
             region=args.region,
             opts=opts,
         )
-
-    # -- HTTP API ------------------------------------------------------------------------
-
-    def _http_api(self) -> None:
-        args, name, opts = self._args, self._name, self._opts
-        pool = self.user_pool
-        self.api = aws.apigatewayv2.Api(
-            f"{name}-api",
-            name=f"{args.prefix}-{args.role}",
-            protocol_type="HTTP",
-            # One CORS configuration per API, answered on every domain mapped to it (the routed
-            # and the regional name alike); the caller is always the site, whichever it calls.
-            cors_configuration=aws.apigatewayv2.ApiCorsConfigurationArgs(
-                allow_origins=[f"https://{args.domain}"],
-                allow_methods=sorted({method for method, _, _ in API_ROUTES}),
-                allow_headers=list(CORS_HEADERS),
-                expose_headers=[REGION_HEADER],
-                max_age=600,
-            ),
-            region=args.region,
-            opts=opts,
-        )
-        authorizer = aws.apigatewayv2.Authorizer(
-            f"{name}-jwt",
-            api_id=self.api.id,
-            authorizer_type="JWT",
-            identity_sources=["$request.header.Authorization"],
-            name="cognito",
-            jwt_configuration=aws.apigatewayv2.AuthorizerJwtConfigurationArgs(
-                issuer=pulumi.Output.concat(
-                    f"https://cognito-idp.{pool.region}.amazonaws.com/", pool.user_pool_id
-                ),
-                audiences=[pool.client_id],
-            ),
-            region=args.region,
-            opts=opts,
-        )
-        integration = aws.apigatewayv2.Integration(
-            f"{name}-api-lambda",
-            api_id=self.api.id,
-            integration_type="AWS_PROXY",
-            integration_method="POST",
-            integration_uri=self.api_function.invoke_arn,
-            payload_format_version="2.0",
-            region=args.region,
-            opts=opts,
-        )
-        for method, path, protected in API_ROUTES:
-            slug = path.strip("/").replace("/", "-").replace("{", "").replace("}", "")
-            aws.apigatewayv2.Route(
-                f"{name}-route-{method.lower()}-{slug}",
-                api_id=self.api.id,
-                route_key=f"{method} {path}",
-                target=pulumi.Output.concat("integrations/", integration.id),
-                authorization_type="JWT" if protected else "NONE",
-                authorizer_id=authorizer.id if protected else None,
-                region=args.region,
-                opts=opts,
-            )
-        aws.lambda_.Permission(
-            f"{name}-api-invoke",
-            action="lambda:InvokeFunction",
-            function=self.api_function.name,
-            principal="apigateway.amazonaws.com",
-            source_arn=pulumi.Output.concat(self.api.execution_arn, "/*/*"),
-            region=args.region,
-            opts=opts,
-        )
-        access_logs = aws.cloudwatch.LogGroup(
-            f"{name}-api-access-logs",
-            name=f"/{args.prefix}/{args.role}/api-access",
-            retention_in_days=args.log_retention_days,
-            region=args.region,
-            opts=opts,
-        )
-        self.stage = aws.apigatewayv2.Stage(
-            f"{name}-api-stage",
-            api_id=self.api.id,
-            name=STAGE,
-            auto_deploy=True,
-            access_log_settings=aws.apigatewayv2.StageAccessLogSettingsArgs(
-                destination_arn=access_logs.arn, format=ACCESS_LOG_FORMAT
-            ),
-            default_route_settings=aws.apigatewayv2.StageDefaultRouteSettingsArgs(
-                throttling_rate_limit=args.throttle_rate_limit,
-                throttling_burst_limit=args.throttle_burst_limit,
-                detailed_metrics_enabled=True,
-            ),
-            region=args.region,
-            opts=opts,
-        )
-        self.api_regional_url = f"https://{api_domain(args.domain, args.region)}"
-        certificate_arn = validated_certificate(
-            f"{name}-api",
-            domain_name=api_domain(args.domain),
-            alternative_names=[api_domain(args.domain, args.region)],
-            zone_id=args.hosted_zone_id,
-            region=args.region,
-            parent=self,
-        )
-        self.api_domain = self._custom_domain("api", api_domain(args.domain), certificate_arn)
-        config = self.api_domain.domain_name_configuration
-        self.api_domain_target: pulumi.Output[str] = config.target_domain_name
-        self.api_domain_zone_id: pulumi.Output[str] = config.hosted_zone_id
-        # The routed name's records belong to the global stack, which weighs both regions;
-        # the regional name points at this region whatever its health, so it is recorded here.
-        regional = self._custom_domain(
-            "api-regional", api_domain(args.domain, args.region), certificate_arn
-        )
-        regional_config = regional.domain_name_configuration
-        self.api_regional_record = aws.route53.Record(
-            f"{name}-api-regional-record",
-            zone_id=args.hosted_zone_id,
-            name=api_domain(args.domain, args.region),
-            type="A",
-            aliases=[
-                aws.route53.RecordAliasArgs(
-                    name=regional_config.target_domain_name,
-                    zone_id=regional_config.hosted_zone_id,
-                    evaluate_target_health=False,
-                )
-            ],
-            opts=opts,
-        )
-        # The execute-api host stays enabled: Route 53 health checks probe it directly, so a
-        # region is judged on its own API and not on the record being routed.
-        self.api_host: pulumi.Output[str] = self.api.api_endpoint.apply(
-            lambda url: url.removeprefix("https://")
-        )
-
-    def _custom_domain(
-        self, kind: str, domain: str, certificate_arn: pulumi.Input[str]
-    ) -> aws.apigatewayv2.DomainName:
-        """`domain` served by this region's API (its `$default` stage)."""
-        args, name, opts = self._args, self._name, self._opts
-        custom = aws.apigatewayv2.DomainName(
-            f"{name}-{kind}-domain",
-            domain_name=domain,
-            domain_name_configuration=aws.apigatewayv2.DomainNameDomainNameConfigurationArgs(
-                certificate_arn=certificate_arn,
-                endpoint_type="REGIONAL",
-                security_policy="TLS_1_2",
-            ),
-            region=args.region,
-            opts=opts,
-        )
-        aws.apigatewayv2.ApiMapping(
-            f"{name}-{kind}-mapping",
-            api_id=self.api.id,
-            domain_name=custom.id,
-            stage=self.stage.id,
-            region=args.region,
-            opts=opts,
-        )
-        return custom
