@@ -14,7 +14,7 @@ NODE_MODULES := web/node_modules/.package-lock.json
 WEB_DIST := web/dist/index.html
 E2E_PORT_BASE ?= 9600
 
-.PHONY: bench help up venv system-deps system-check lint test test-python test-web test-e2e test-unit openapi build web clean
+.PHONY: bench help up venv system-deps system-check lint test test-python test-web test-e2e test-unit openapi covers build web clean
 
 help:
 	@echo "make test         lint and run every test suite (creates .venv on first use)"
@@ -24,6 +24,7 @@ help:
 	@echo "make web          build the web app into web/dist (when sources changed)"
 	@echo "make bench        measure cold starts, latencies, replication, RTO: bench/RESULTS.md"
 	@echo "make openapi      regenerate docs/openapi.json from the API resolver"
+	@echo "make covers       regenerate the catalog's SVG covers (after editing books.json)"
 	@echo "make build        build the Lambda artifacts into build/lambda"
 	@echo "make clean        remove build outputs and the virtual environment"
 
@@ -123,6 +124,9 @@ bench: $(STAMP)
 
 openapi: $(STAMP)
 	$(VENV)/bin/bookstore openapi --output docs/openapi.json
+
+covers: $(STAMP)
+	$(PY) -m tools.covers
 
 clean:
 	rm -rf build $(VENV) .mypy_cache .pytest_cache .ruff_cache web/dist web/node_modules

@@ -1,10 +1,10 @@
 """The multi-region bookstore on AWS: one Pulumi program, three stacks.
 
-- `primary`: GlobalData (global tables, replicated site buckets, Aurora global cluster),
-  RegionalBookstore (with the Cognito user pool and the catalog seed) and BlogTier (the Aurora
-  writer) in the primary region.
-- `secondary`: RegionalBookstore and BlogTier in the secondary region, reading the primary's
-  outputs.
+- `primary`: GlobalData (global tables, replicated site buckets, Aurora global cluster), and
+  in the primary region a RegionalNetwork with RegionalBookstore (with the Cognito user pool
+  and the catalog seed) and BlogTier (the Aurora writer) placed in it.
+- `secondary`: RegionalNetwork, RegionalBookstore and BlogTier in the secondary region,
+  reading the primary's outputs.
 - `global`: FailoverRouting (health checks, DNS, CloudFront, the web app), reading both.
 
 Deploy in that order (docs/deploy.md). The stack name selects the role; `bookstore:role`
@@ -29,7 +29,9 @@ from components.failover_routing import (
     WebBuildMissingError,
 )
 from components.global_data import GlobalData, GlobalDataArgs
-from components.regional_bookstore import RegionalBookstore, RegionalBookstoreArgs, UserPoolRef
+from components.identity import UserPoolRef
+from components.network import RegionalNetwork, RegionalNetworkArgs
+from components.regional_bookstore import RegionalBookstore, RegionalBookstoreArgs
 from components.settings import ConfigError, Settings, load_settings
 from components.upstream import UpstreamStack
 
@@ -54,6 +56,7 @@ PRIMARY_OUTPUTS = (
     "apiHost",
     "apiDomainTarget",
     "apiDomainZoneId",
+    "apiRegionalUrl",
     "blogAlbDnsName",
     "blogAlbZoneId",
     "alarmTopicArn",
@@ -65,6 +68,7 @@ SECONDARY_OUTPUTS = (
     "apiHost",
     "apiDomainTarget",
     "apiDomainZoneId",
+    "apiRegionalUrl",
     "blogAlbDnsName",
     "blogAlbZoneId",
     "alarmTopicArn",
@@ -77,13 +81,33 @@ def _regional_exports(region: RegionalBookstore, blog: BlogTier, settings: Setti
     pulumi.export("apiHost", region.api_host)
     pulumi.export("apiDomainTarget", region.api_domain_target)
     pulumi.export("apiDomainZoneId", region.api_domain_zone_id)
+    pulumi.export("apiRegionalUrl", region.api_regional_url)
     pulumi.export("blogAlbDnsName", blog.alb.dns_name)
     pulumi.export("blogAlbZoneId", blog.alb.zone_id)
     pulumi.export("alarmTopicArn", region.alarms.topic.arn)
 
 
+def _network(
+    settings: Settings, role: Literal["primary", "secondary"], region: str
+) -> RegionalNetwork:
+    name = f"{settings.name_prefix}-{role}"
+    return RegionalNetwork(
+        name,
+        RegionalNetworkArgs(
+            region=region,
+            cidr=VPC_CIDRS[role],
+            name_tag=name,
+            # RegionalBookstore declared the network before it was a component of its own.
+            moved_from=pulumi.create_urn(name, "bookstore:index:RegionalBookstore"),
+        ),
+    )
+
+
 def _regional_args(
-    settings: Settings, role: Literal["primary", "secondary"], **own: Any
+    settings: Settings,
+    network: RegionalNetwork,
+    role: Literal["primary", "secondary"],
+    **own: Any,
 ) -> RegionalBookstoreArgs:
     """What both regions take from the settings alike, plus the role's `own` arguments."""
     return RegionalBookstoreArgs(
@@ -91,7 +115,7 @@ def _regional_args(
         prefix=settings.name_prefix,
         domain=settings.domain,
         hosted_zone_id=settings.hosted_zone_id,
-        vpc_cidr=VPC_CIDRS[role],
+        network=network.ref,
         redis_node_type=settings.redis_node_type,
         redis_nodes=settings.redis_nodes,
         lambda_memory_mb=settings.lambda_memory_mb,
@@ -106,22 +130,20 @@ def _regional_args(
 
 def _blog_args(
     settings: Settings,
-    network: RegionalBookstore,
+    network: RegionalNetwork,
     role: Literal["primary", "secondary"],
     region: str,
     **own: Any,
 ) -> BlogTierArgs:
-    """The blog in `network` (the region's VPC), sized by the settings; the role's `own`
-    arguments (database membership, credentials) on top."""
+    """The blog in the region's `network`, sized by the settings; the role's `own` arguments
+    (database membership, credentials) on top."""
     return BlogTierArgs(
         role=role,
         region=region,
         prefix=settings.name_prefix,
         domain=settings.domain,
         hosted_zone_id=settings.hosted_zone_id,
-        vpc_id=network.vpc.id,
-        public_subnet_ids=[s.id for s in network.public_subnets],
-        private_subnet_ids=[s.id for s in network.private_subnets],
+        network=network.ref,
         instance_class=settings.aurora_instance_class,
         image=settings.blog_image,
         cpu=settings.blog_cpu,
@@ -145,10 +167,12 @@ def deploy_primary(settings: Settings) -> None:
             deletion_protection=settings.deletion_protection,
         ),
     )
+    network = _network(settings, "primary", settings.primary_region)
     region = RegionalBookstore(
         f"{settings.name_prefix}-primary",
         _regional_args(
             settings,
+            network,
             role="primary",
             region=settings.primary_region,
             table_names=dict(data.table_names),
@@ -160,7 +184,7 @@ def deploy_primary(settings: Settings) -> None:
         f"{settings.name_prefix}-blog-primary",
         _blog_args(
             settings,
-            network=region,
+            network,
             role="primary",
             region=settings.primary_region,
             global_cluster_id=data.global_cluster.id,
@@ -169,7 +193,9 @@ def deploy_primary(settings: Settings) -> None:
             secret_replica_region=settings.secondary_region,
         ),
     )
-    pool = region.user_pool
+    if region.cognito is None:
+        raise ValueError("the primary RegionalBookstore creates the user pool; it made none")
+    pool = region.cognito
     _regional_exports(region, blog, settings)
     pulumi.export("secondaryRegion", settings.secondary_region)
     pulumi.export("tableNames", data.table_names)
@@ -188,9 +214,9 @@ def deploy_primary(settings: Settings) -> None:
     pulumi.export("auroraGlobalClusterId", data.global_cluster.id)
     pulumi.export("auroraGlobalClusterArn", data.global_cluster.arn)
     pulumi.export("auroraEngineVersion", data.global_cluster.engine_version)
-    pulumi.export("userPoolId", pool.user_pool_id)
-    pulumi.export("userPoolArn", region.cognito_pool.arn)
-    pulumi.export("userPoolClientId", pool.client_id)
+    pulumi.export("userPoolId", pool.pool.id)
+    pulumi.export("userPoolArn", pool.pool.arn)
+    pulumi.export("userPoolClientId", pool.client.id)
     pulumi.export("blogDbSecretArn", blog.secret_arn)
 
 
@@ -214,10 +240,12 @@ def deploy_secondary(settings: Settings) -> None:
         lambda arns: _region_value(arns, region_name, "streams", primary.full_name)
     )
     table_names = primary.require_output("tableNames")
+    network = _network(settings, "secondary", region_name)
     region = RegionalBookstore(
         f"{settings.name_prefix}-secondary",
         _regional_args(
             settings,
+            network,
             role="secondary",
             region=region_name,
             table_names={t.logical_name: table_names[t.logical_name] for t in TABLES},
@@ -234,7 +262,7 @@ def deploy_secondary(settings: Settings) -> None:
         f"{settings.name_prefix}-blog-secondary",
         _blog_args(
             settings,
-            network=region,
+            network,
             role="secondary",
             region=region_name,
             global_cluster_id=primary.require_output("auroraGlobalClusterId"),
@@ -259,6 +287,7 @@ def _front(
         api_host=stack.require_output("apiHost"),
         api_domain_target=stack.require_output("apiDomainTarget"),
         api_domain_zone_id=stack.require_output("apiDomainZoneId"),
+        api_url=stack.require_output("apiRegionalUrl"),
         blog_alb_dns_name=stack.require_output("blogAlbDnsName"),
         blog_alb_zone_id=stack.require_output("blogAlbZoneId"),
         bucket_name=bucket.apply(lambda b: b["name"]),

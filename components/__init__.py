@@ -1,5 +1,5 @@
 """Pulumi components of the multi-region bookstore (one module per component).
 
 `__main__.py` reads the stack configuration (`components.settings`) and wires these together;
-`components.policy` checks security invariants over the resources a stack declares.
+the security invariants over what a stack declares are checked by `tests/infra/policy.py`.
 """

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
 # Actions that AWS does not scope to a resource ARN (Lambda's VPC networking, as in the
-# managed AWSLambdaVPCAccessExecutionRole); the only ones `components.policy` accepts on
-# `"Resource": "*"`.
+# managed AWSLambdaVPCAccessExecutionRole); the only ones the infrastructure policy
+# (`tests/infra/policy.py`) accepts on `"Resource": "*"`.
 UNSCOPED_ACTIONS: frozenset[str] = frozenset(
     {
         "ec2:CreateNetworkInterface",
@@ -64,15 +65,23 @@ def dynamodb_table_arn(
     return pulumi.Output.concat("arn:aws:dynamodb:", region, ":", account, ":table/", table)
 
 
+def _validation_option(
+    domain: str, options: Sequence[aws.acm.outputs.CertificateDomainValidationOption]
+) -> aws.acm.outputs.CertificateDomainValidationOption:
+    return next(option for option in options if option.domain_name == domain)
+
+
 def validated_certificate(
     name: str,
     *,
-    domain_name: pulumi.Input[str],
+    domain_name: str,
     zone_id: pulumi.Input[str],
     region: str,
     parent: pulumi.Resource,
+    alternative_names: Sequence[str] = (),
 ) -> pulumi.Output[str]:
-    """An ACM certificate validated through a Route 53 record; returns the ARN once issued.
+    """An ACM certificate for `domain_name` and `alternative_names`, validated through one
+    Route 53 record per name; returns the ARN once issued.
 
     The validation record of a name is the same in every region of an account, so the
     stacks that each ask for `api.<domain>` in their region share one record
@@ -82,25 +91,30 @@ def validated_certificate(
     cert = aws.acm.Certificate(
         f"{name}-cert",
         domain_name=domain_name,
+        subject_alternative_names=list(alternative_names) or None,
         validation_method="DNS",
         region=region,
         opts=opts,
     )
-    option = cert.domain_validation_options[0]
-    record = aws.route53.Record(
-        f"{name}-cert-validation",
-        zone_id=zone_id,
-        name=option.resource_record_name,
-        type=option.resource_record_type,
-        records=[option.resource_record_value],
-        ttl=300,
-        allow_overwrite=True,
-        opts=opts,
-    )
+    fqdns = []
+    for index, domain in enumerate((domain_name, *alternative_names)):
+        option = cert.domain_validation_options.apply(partial(_validation_option, domain))
+        record = aws.route53.Record(
+            # The first name keeps the record name it had before certificates took several.
+            f"{name}-cert-validation" if index == 0 else f"{name}-cert-validation-{index}",
+            zone_id=zone_id,
+            name=option.resource_record_name,
+            type=option.resource_record_type,
+            records=[option.resource_record_value],
+            ttl=300,
+            allow_overwrite=True,
+            opts=opts,
+        )
+        fqdns.append(record.fqdn)
     validation = aws.acm.CertificateValidation(
         f"{name}-cert-validated",
         certificate_arn=cert.arn,
-        validation_record_fqdns=[record.fqdn],
+        validation_record_fqdns=fqdns,
         region=region,
         opts=opts,
     )

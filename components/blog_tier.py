@@ -25,6 +25,7 @@ from components.aws_helpers import (
     statement,
     validated_certificate,
 )
+from components.network import NetworkRef, egress, ingress, security_group
 
 DB_USERNAME = "wordpress"
 DB_NAME = "wordpress"
@@ -54,9 +55,9 @@ class BlogTierArgs:
     prefix: str
     domain: str
     hosted_zone_id: str
-    vpc_id: pulumi.Input[str]
-    public_subnet_ids: list[pulumi.Input[str]]
-    private_subnet_ids: list[pulumi.Input[str]]
+    network: NetworkRef
+    """The region's network: the load balancer and tasks in its public subnets, the database
+    in its private ones."""
     global_cluster_id: pulumi.Input[str]
     engine_version: pulumi.Input[str]
     instance_class: str
@@ -119,66 +120,51 @@ class BlogTier(pulumi.ComponentResource):
 
     def _security_groups(self) -> None:
         args, name, opts = self._args, self._name, self._opts
+        region, network = args.region, args.network
 
         def group(kind: str, description: str) -> aws.ec2.SecurityGroup:
-            return aws.ec2.SecurityGroup(
-                f"{name}-{kind}-sg",
-                vpc_id=args.vpc_id,
-                description=description,
-                region=args.region,
-                opts=opts,
+            return security_group(
+                f"{name}-{kind}-sg", network, description, region=region, opts=opts
             )
 
         self.alb_sg = group("alb", "Blog ALB: HTTPS from anywhere")
         self.task_sg = group("tasks", "WordPress tasks: HTTP from the ALB only")
         self.db_sg = group("db", "Blog Aurora cluster: MySQL from the WordPress tasks only")
-
-        def ingress(
-            rule: str,
-            sg: aws.ec2.SecurityGroup,
-            port: int,
-            *,
-            cidr_ipv4: str | None = None,
-            referenced_security_group_id: pulumi.Input[str] | None = None,
-        ) -> None:
-            aws.vpc.SecurityGroupIngressRule(
-                f"{name}-{rule}",
-                security_group_id=sg.id,
-                ip_protocol="tcp",
-                from_port=port,
-                to_port=port,
-                cidr_ipv4=cidr_ipv4,
-                referenced_security_group_id=referenced_security_group_id,
-                region=args.region,
-                opts=opts,
-            )
-
-        ingress("alb-https", self.alb_sg, 443, cidr_ipv4="0.0.0.0/0")
         ingress(
-            "tasks-from-alb",
+            f"{name}-alb-https", self.alb_sg, 443, from_cidr="0.0.0.0/0", region=region, opts=opts
+        )
+        ingress(
+            f"{name}-tasks-from-alb",
             self.task_sg,
             CONTAINER_PORT,
-            referenced_security_group_id=self.alb_sg.id,
+            from_group=self.alb_sg,
+            region=region,
+            opts=opts,
         )
-        ingress("db-from-tasks", self.db_sg, DB_PORT, referenced_security_group_id=self.task_sg.id)
-        aws.vpc.SecurityGroupEgressRule(
+        ingress(
+            f"{name}-db-from-tasks",
+            self.db_sg,
+            DB_PORT,
+            from_group=self.task_sg,
+            region=region,
+            opts=opts,
+        )
+        egress(
             f"{name}-alb-to-tasks",
-            security_group_id=self.alb_sg.id,
-            referenced_security_group_id=self.task_sg.id,
-            ip_protocol="tcp",
-            from_port=CONTAINER_PORT,
-            to_port=CONTAINER_PORT,
-            region=args.region,
+            self.alb_sg,
+            CONTAINER_PORT,
+            to_group=self.task_sg,
+            region=region,
             opts=opts,
         )
         # Tasks pull the image from Docker Hub and reach Secrets Manager and CloudWatch over
         # the internet (public IP, no NAT); nothing can connect to them but the ALB.
-        aws.vpc.SecurityGroupEgressRule(
+        egress(
             f"{name}-tasks-egress",
-            security_group_id=self.task_sg.id,
-            cidr_ipv4="0.0.0.0/0",
-            ip_protocol="-1",
-            region=args.region,
+            self.task_sg,
+            None,
+            to_cidr="0.0.0.0/0",
+            region=region,
             opts=opts,
         )
 
@@ -231,7 +217,7 @@ class BlogTier(pulumi.ComponentResource):
         args, name, opts = self._args, self._name, self._opts
         subnet_group = aws.rds.SubnetGroup(
             f"{name}-db-subnets",
-            subnet_ids=args.private_subnet_ids,
+            subnet_ids=list(args.network.private_subnet_ids),
             region=args.region,
             opts=opts,
         )
@@ -307,7 +293,7 @@ class BlogTier(pulumi.ComponentResource):
             f"{short}-alb",
             load_balancer_type="application",
             internal=False,
-            subnets=args.public_subnet_ids,
+            subnets=list(args.network.public_subnet_ids),
             security_groups=[self.alb_sg.id],
             drop_invalid_header_fields=True,
             region=args.region,
@@ -318,7 +304,7 @@ class BlogTier(pulumi.ComponentResource):
             port=CONTAINER_PORT,
             protocol="HTTP",
             target_type="ip",
-            vpc_id=args.vpc_id,
+            vpc_id=args.network.vpc_id,
             deregistration_delay=30,
             health_check=aws.lb.TargetGroupHealthCheckArgs(
                 # WordPress answers / with a redirect until it is installed.
@@ -455,7 +441,7 @@ class BlogTier(pulumi.ComponentResource):
             desired_count=args.desired_count,
             launch_type="FARGATE",
             network_configuration=aws.ecs.ServiceNetworkConfigurationArgs(
-                subnets=args.public_subnet_ids,
+                subnets=list(args.network.public_subnet_ids),
                 security_groups=[self.task_sg.id],
                 assign_public_ip=True,
             ),

@@ -3,8 +3,9 @@
 Route 53 health checks on each region's deep `/health`; `api.<domain>` as latency (active-
 active) or failover (active-passive) alias records guarded by those checks; `blog.<domain>`
 as failover records; the site on CloudFront over an origin group of the two regional buckets;
-the built web app and its runtime `config.json` uploaded to the primary bucket (replication
-copies them to the secondary).
+the built web app and its runtime `config.json` (the routed API and each region's own,
+`api-<region>.<domain>`, which the regional stacks declare) uploaded to the primary bucket
+(replication copies them to the secondary).
 """
 
 from __future__ import annotations
@@ -85,6 +86,9 @@ class RegionFront:
     """The regional execute-api host that health checks probe."""
     api_domain_target: pulumi.Input[str]
     api_domain_zone_id: pulumi.Input[str]
+    api_url: pulumi.Input[str]
+    """This region's own API endpoint (`https://api-<region>.<domain>`), which a client that
+    fails over on its own calls directly."""
     blog_alb_dns_name: pulumi.Input[str]
     blog_alb_zone_id: pulumi.Input[str]
     bucket_name: pulumi.Input[str]
@@ -276,11 +280,12 @@ class FailoverRouting(pulumi.ComponentResource):
         cognito_endpoint = pulumi.Output.concat(
             "https://cognito-idp.", args.cognito.region, ".amazonaws.com"
         )
+        # Every API origin config.json gives the web app: the routed one and each region's.
+        api_origins = [self.api_url, *(front.api_url for front in self.regions)]
         csp = pulumi.Output.concat(
             "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; ",
             "script-src 'self'; connect-src 'self' ",
-            self.api_url,
-            " ",
+            *(pulumi.Output.concat(origin, " ") for origin in api_origins),
             cognito_endpoint,
             "; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
         )
@@ -414,6 +419,7 @@ class FailoverRouting(pulumi.ComponentResource):
         self.web_config = pulumi.Output.json_dumps(
             {
                 "apiUrl": self.api_url,
+                "regionalApis": {front.region: front.api_url for front in self.regions},
                 "blogUrl": self.blog_url,
                 "cognito": {
                     "endpoint": pulumi.Output.concat(

@@ -1,11 +1,13 @@
 """RegionalBookstore: everything one region needs to serve the API on its own.
 
-A VPC whose private subnets reach DynamoDB through a gateway endpoint (the functions need no
-NAT), a Valkey leaderboard reachable only from the functions, the API and stream functions
-with one least-privilege role each, the HTTP API (JWT authorizer on the primary user pool,
-the routes of the API contract, CORS, access logs, throttling) behind `api.<domain>`, and the
-Orders-stream consumer. The primary region also owns the Cognito user pool and seeds the
-catalog.
+Placed in the region's `RegionalNetwork`: a Valkey leaderboard reachable only from the
+functions, the API and stream functions with one least-privilege role each, the HTTP API (JWT
+authorizer on the primary user pool, the routes of the API contract, CORS, access logs,
+throttling) behind two custom domains, `api.<domain>` (routed between the regions by the
+global stack) and `api-<region>.<domain>` (this region only, for clients that fail over on
+their own), and the Orders-stream consumer. The primary region also owns the Cognito user
+pool and seeds the catalog. The cache and the pool are declared by `components.leaderboard_cache`
+and `components.identity`, as children of this component.
 """
 
 from __future__ import annotations
@@ -29,23 +31,14 @@ from components.aws_helpers import (
     log_group_arn_pattern,
     policy_document,
     statement,
-    validated_certificate,
 )
 
-# The API contract (design section 3): (method, path, needs a Cognito token).
-API_ROUTES: tuple[tuple[str, str, bool], ...] = (
-    ("GET", "/health", False),
-    ("GET", "/books", False),
-    ("GET", "/books/{bookId}", False),
-    ("GET", "/categories", False),
-    ("GET", "/bestsellers", False),
-    ("GET", "/cart", True),
-    ("PUT", "/cart/{bookId}", True),
-    ("DELETE", "/cart/{bookId}", True),
-    ("POST", "/orders", True),
-    ("GET", "/orders", True),
-    ("GET", "/orders/{orderId}", True),
-)
+# API_ROUTES is re-exported for the code that read the route list from here.
+from components.http_api import API_ROUTES as API_ROUTES
+from components.http_api import STAGE, HttpApiArgs, http_api
+from components.identity import UserPool, UserPoolRef, user_pool
+from components.leaderboard_cache import REDIS_PORT, leaderboard_cache, redis_url
+from components.network import NetworkRef, egress, ingress, security_group
 
 # What each function may do to each table, matching the calls in `functions/bookstore/data`
 # (checkout is one TransactWriteItems: a conditional Put on Orders and Deletes on Cart, which
@@ -70,33 +63,7 @@ STREAM_READ_ACTIONS = (
     "dynamodb:GetShardIterator",
     "dynamodb:ListStreams",
 )
-STAGE = "$default"
-CORS_HEADERS = ("authorization", "content-type", "idempotency-key")
-REGION_HEADER = "x-bookstore-region"
 LAMBDA_RUNTIME = "python3.12"
-REDIS_PORT = 6379
-ACCESS_LOG_FORMAT = json.dumps(
-    {
-        "requestId": "$context.requestId",
-        "ip": "$context.identity.sourceIp",
-        "requestTime": "$context.requestTime",
-        "routeKey": "$context.routeKey",
-        "status": "$context.status",
-        "responseLength": "$context.responseLength",
-        "integrationLatency": "$context.integrationLatency",
-        "authorizerError": "$context.authorizer.error",
-        "integrationError": "$context.integrationErrorMessage",
-    }
-)
-
-
-@dataclass(frozen=True)
-class UserPoolRef:
-    """The primary region's user pool, which every region's authorizer trusts."""
-
-    region: str
-    user_pool_id: pulumi.Input[str]
-    client_id: pulumi.Input[str]
 
 
 @dataclass(frozen=True)
@@ -111,9 +78,10 @@ class RegionalBookstoreArgs:
     orders_stream_arn: pulumi.Input[str]
     """This region's Orders stream (the replica's stream in the secondary)."""
     artifact: LambdaArtifact
+    network: NetworkRef
+    """The region's network: the functions and Valkey run in its private subnets."""
     user_pool: UserPoolRef | None = None
     """The primary's pool; None in the primary, which creates it."""
-    vpc_cidr: str = "10.10.0.0/16"
     redis_node_type: str = "cache.t4g.micro"
     redis_nodes: int = 1
     lambda_memory_mb: int = 512
@@ -139,12 +107,30 @@ class RegionalBookstore(pulumi.ComponentResource):
             opts=pulumi.InvokeOutputOptions(parent=self)
         ).account_id
 
-        self._network()
-        self._redis()
-        self.user_pool = self._user_pool() if args.user_pool is None else args.user_pool
-        self.redis_url = pulumi.Output.concat(
-            "rediss://", self.redis.primary_endpoint_address, f":{REDIS_PORT}/0"
+        self._security_groups()
+        self.redis = leaderboard_cache(
+            name,
+            role=args.role,
+            region=args.region,
+            node_type=args.redis_node_type,
+            nodes=args.redis_nodes,
+            subnet_ids=args.network.private_subnet_ids,
+            security_group=self.redis_sg,
+            opts=self._opts,
         )
+        self.redis_url = redis_url(self.redis)
+        self.cognito: UserPool | None = None
+        if args.user_pool is None:
+            self.cognito = user_pool(
+                name,
+                prefix=args.prefix,
+                region=args.region,
+                deletion_protection=args.deletion_protection,
+                opts=self._opts,
+            )
+            self.user_pool = self.cognito.ref
+        else:
+            self.user_pool = args.user_pool
         self.environment: dict[str, pulumi.Input[str]] = {
             "BOOKSTORE_REGION": args.region,
             **{table_env_var(t): args.table_names[t.logical_name] for t in TABLES},
@@ -161,7 +147,27 @@ class RegionalBookstore(pulumi.ComponentResource):
             in_vpc=True,
         )
         self._stream_consumer()
-        self._http_api()
+        self.http = http_api(
+            name,
+            HttpApiArgs(
+                role=args.role,
+                region=args.region,
+                prefix=args.prefix,
+                domain=args.domain,
+                hosted_zone_id=args.hosted_zone_id,
+                user_pool=self.user_pool,
+                function=self.api_function,
+                throttle_rate_limit=args.throttle_rate_limit,
+                throttle_burst_limit=args.throttle_burst_limit,
+                log_retention_days=args.log_retention_days,
+            ),
+            parent=self,
+        )
+        self.api = self.http.api
+        self.api_domain_target = self.http.domain_target
+        self.api_domain_zone_id = self.http.domain_zone_id
+        self.api_regional_url = self.http.regional_url
+        self.api_host = self.http.execute_api_host
         if args.role == "primary":
             self._seed()
         self.alarms = RegionAlarms(
@@ -181,196 +187,53 @@ class RegionalBookstore(pulumi.ComponentResource):
             {
                 "apiEndpoint": self.api.api_endpoint,
                 "apiDomainTarget": self.api_domain_target,
-                "vpcId": self.vpc.id,
+                "apiRegionalUrl": self.api_regional_url,
                 "redisUrl": self.redis_url,
             }
         )
 
     # -- network -------------------------------------------------------------------------
 
-    def _network(self) -> None:
+    def _security_groups(self) -> None:
         args, name, opts = self._args, self._name, self._opts
-        self.vpc = aws.ec2.Vpc(
-            f"{name}-vpc",
-            cidr_block=args.vpc_cidr,
-            enable_dns_hostnames=True,
-            enable_dns_support=True,
-            region=args.region,
-            tags={"Name": f"{args.prefix}-{args.role}"},
-            opts=opts,
-        )
-        zones = aws.get_availability_zones_output(
-            state="available", region=args.region, opts=pulumi.InvokeOutputOptions(parent=self)
-        ).names
-        base = args.vpc_cidr.split(".")
-        private_rt = aws.ec2.RouteTable(
-            f"{name}-private-rt", vpc_id=self.vpc.id, region=args.region, opts=opts
-        )
-        igw = aws.ec2.InternetGateway(
-            f"{name}-igw", vpc_id=self.vpc.id, region=args.region, opts=opts
-        )
-        public_rt = aws.ec2.RouteTable(
-            f"{name}-public-rt",
-            vpc_id=self.vpc.id,
-            routes=[aws.ec2.RouteTableRouteArgs(cidr_block="0.0.0.0/0", gateway_id=igw.id)],
-            region=args.region,
-            opts=opts,
-        )
-        self.private_subnets: list[aws.ec2.Subnet] = []
-        self.public_subnets: list[aws.ec2.Subnet] = []
-        for index in range(2):
-            zone = zones[index]
-            for kind, offset, table, subnets in (
-                ("private", 0, private_rt, self.private_subnets),
-                ("public", 10, public_rt, self.public_subnets),
-            ):
-                subnet = aws.ec2.Subnet(
-                    f"{name}-{kind}-{index}",
-                    vpc_id=self.vpc.id,
-                    cidr_block=f"{base[0]}.{base[1]}.{offset + index}.0/24",
-                    availability_zone=zone,
-                    map_public_ip_on_launch=False,
-                    region=args.region,
-                    opts=opts,
-                )
-                aws.ec2.RouteTableAssociation(
-                    f"{name}-{kind}-{index}-rt",
-                    subnet_id=subnet.id,
-                    route_table_id=table.id,
-                    region=args.region,
-                    opts=opts,
-                )
-                subnets.append(subnet)
-        self.dynamodb_endpoint = aws.ec2.VpcEndpoint(
-            f"{name}-dynamodb-endpoint",
-            vpc_id=self.vpc.id,
-            service_name=f"com.amazonaws.{args.region}.dynamodb",
-            vpc_endpoint_type="Gateway",
-            route_table_ids=[private_rt.id],
-            region=args.region,
-            opts=opts,
-        )
-        self.functions_sg = aws.ec2.SecurityGroup(
+        region, network = args.region, args.network
+        self.functions_sg = security_group(
             f"{name}-functions-sg",
-            vpc_id=self.vpc.id,
-            description="Bookstore Lambda functions: no ingress; egress to DynamoDB and Redis",
-            region=args.region,
+            network,
+            "Bookstore Lambda functions: no ingress; egress to DynamoDB and Redis",
+            region=region,
             opts=opts,
         )
-        self.redis_sg = aws.ec2.SecurityGroup(
+        self.redis_sg = security_group(
             f"{name}-redis-sg",
-            vpc_id=self.vpc.id,
-            description="Leaderboard Valkey: reachable from the bookstore functions only",
-            region=args.region,
+            network,
+            "Leaderboard Valkey: reachable from the bookstore functions only",
+            region=region,
             opts=opts,
         )
-        aws.vpc.SecurityGroupIngressRule(
+        ingress(
             f"{name}-redis-from-functions",
-            security_group_id=self.redis_sg.id,
-            referenced_security_group_id=self.functions_sg.id,
-            ip_protocol="tcp",
-            from_port=REDIS_PORT,
-            to_port=REDIS_PORT,
-            region=args.region,
+            self.redis_sg,
+            REDIS_PORT,
+            from_group=self.functions_sg,
+            region=region,
             opts=opts,
         )
-        aws.vpc.SecurityGroupEgressRule(
+        egress(
             f"{name}-functions-to-redis",
-            security_group_id=self.functions_sg.id,
-            referenced_security_group_id=self.redis_sg.id,
-            ip_protocol="tcp",
-            from_port=REDIS_PORT,
-            to_port=REDIS_PORT,
-            region=args.region,
+            self.functions_sg,
+            REDIS_PORT,
+            to_group=self.redis_sg,
+            region=region,
             opts=opts,
         )
-        aws.vpc.SecurityGroupEgressRule(
+        egress(
             f"{name}-functions-to-dynamodb",
-            security_group_id=self.functions_sg.id,
-            prefix_list_id=self.dynamodb_endpoint.prefix_list_id,
-            ip_protocol="tcp",
-            from_port=443,
-            to_port=443,
-            region=args.region,
+            self.functions_sg,
+            443,
+            to_prefix_list=network.dynamodb_prefix_list_id,
+            region=region,
             opts=opts,
-        )
-
-    def _redis(self) -> None:
-        args, name, opts = self._args, self._name, self._opts
-        subnet_group = aws.elasticache.SubnetGroup(
-            f"{name}-redis-subnets",
-            subnet_ids=[s.id for s in self.private_subnets],
-            description="Bookstore leaderboard",
-            region=args.region,
-            opts=opts,
-        )
-        replicated = args.redis_nodes > 1
-        self.redis = aws.elasticache.ReplicationGroup(
-            f"{name}-redis",
-            description=f"Bookstore leaderboard ({args.role})",
-            engine="valkey",
-            engine_version="8.0",
-            node_type=args.redis_node_type,
-            num_cache_clusters=args.redis_nodes,
-            automatic_failover_enabled=replicated,
-            multi_az_enabled=replicated,
-            port=REDIS_PORT,
-            subnet_group_name=subnet_group.name,
-            security_group_ids=[self.redis_sg.id],
-            at_rest_encryption_enabled=True,
-            transit_encryption_enabled=True,
-            transit_encryption_mode="required",
-            region=args.region,
-            opts=opts,
-        )
-
-    # -- identity ------------------------------------------------------------------------
-
-    def _user_pool(self) -> UserPoolRef:
-        args, name, opts = self._args, self._name, self._opts
-        self.cognito_pool = aws.cognito.UserPool(
-            f"{name}-users",
-            name=f"{args.prefix}-users",
-            username_attributes=["email"],
-            auto_verified_attributes=["email"],
-            password_policy=aws.cognito.UserPoolPasswordPolicyArgs(
-                minimum_length=12,
-                require_lowercase=True,
-                require_uppercase=True,
-                require_numbers=True,
-                require_symbols=False,
-                temporary_password_validity_days=3,
-            ),
-            account_recovery_setting=aws.cognito.UserPoolAccountRecoverySettingArgs(
-                recovery_mechanisms=[
-                    aws.cognito.UserPoolAccountRecoverySettingRecoveryMechanismArgs(
-                        name="verified_email", priority=1
-                    )
-                ]
-            ),
-            deletion_protection="ACTIVE" if args.deletion_protection else "INACTIVE",
-            region=args.region,
-            opts=opts,
-        )
-        self.cognito_client = aws.cognito.UserPoolClient(
-            f"{name}-web-client",
-            name=f"{args.prefix}-web",
-            user_pool_id=self.cognito_pool.id,
-            generate_secret=False,
-            explicit_auth_flows=[
-                "ALLOW_USER_PASSWORD_AUTH",
-                "ALLOW_USER_SRP_AUTH",
-                "ALLOW_REFRESH_TOKEN_AUTH",
-            ],
-            prevent_user_existence_errors="ENABLED",
-            enable_token_revocation=True,
-            region=args.region,
-            opts=opts,
-        )
-        return UserPoolRef(
-            region=args.region,
-            user_pool_id=self.cognito_pool.id,
-            client_id=self.cognito_client.id,
         )
 
     # -- functions -----------------------------------------------------------------------
@@ -441,7 +304,7 @@ class RegionalBookstore(pulumi.ComponentResource):
                 log_format="JSON", log_group=log_group.name
             ),
             vpc_config=aws.lambda_.FunctionVpcConfigArgs(
-                subnet_ids=[s.id for s in self.private_subnets],
+                subnet_ids=list(args.network.private_subnet_ids),
                 security_group_ids=[self.functions_sg.id],
             )
             if in_vpc
@@ -513,128 +376,4 @@ class RegionalBookstore(pulumi.ComponentResource):
             triggers={"bundle": args.artifact.sha256},
             region=args.region,
             opts=opts,
-        )
-
-    # -- HTTP API ------------------------------------------------------------------------
-
-    def _http_api(self) -> None:
-        args, name, opts = self._args, self._name, self._opts
-        pool = self.user_pool
-        self.api = aws.apigatewayv2.Api(
-            f"{name}-api",
-            name=f"{args.prefix}-{args.role}",
-            protocol_type="HTTP",
-            cors_configuration=aws.apigatewayv2.ApiCorsConfigurationArgs(
-                allow_origins=[f"https://{args.domain}"],
-                allow_methods=sorted({method for method, _, _ in API_ROUTES}),
-                allow_headers=list(CORS_HEADERS),
-                expose_headers=[REGION_HEADER],
-                max_age=600,
-            ),
-            region=args.region,
-            opts=opts,
-        )
-        authorizer = aws.apigatewayv2.Authorizer(
-            f"{name}-jwt",
-            api_id=self.api.id,
-            authorizer_type="JWT",
-            identity_sources=["$request.header.Authorization"],
-            name="cognito",
-            jwt_configuration=aws.apigatewayv2.AuthorizerJwtConfigurationArgs(
-                issuer=pulumi.Output.concat(
-                    f"https://cognito-idp.{pool.region}.amazonaws.com/", pool.user_pool_id
-                ),
-                audiences=[pool.client_id],
-            ),
-            region=args.region,
-            opts=opts,
-        )
-        integration = aws.apigatewayv2.Integration(
-            f"{name}-api-lambda",
-            api_id=self.api.id,
-            integration_type="AWS_PROXY",
-            integration_method="POST",
-            integration_uri=self.api_function.invoke_arn,
-            payload_format_version="2.0",
-            region=args.region,
-            opts=opts,
-        )
-        for method, path, protected in API_ROUTES:
-            slug = path.strip("/").replace("/", "-").replace("{", "").replace("}", "")
-            aws.apigatewayv2.Route(
-                f"{name}-route-{method.lower()}-{slug}",
-                api_id=self.api.id,
-                route_key=f"{method} {path}",
-                target=pulumi.Output.concat("integrations/", integration.id),
-                authorization_type="JWT" if protected else "NONE",
-                authorizer_id=authorizer.id if protected else None,
-                region=args.region,
-                opts=opts,
-            )
-        aws.lambda_.Permission(
-            f"{name}-api-invoke",
-            action="lambda:InvokeFunction",
-            function=self.api_function.name,
-            principal="apigateway.amazonaws.com",
-            source_arn=pulumi.Output.concat(self.api.execution_arn, "/*/*"),
-            region=args.region,
-            opts=opts,
-        )
-        access_logs = aws.cloudwatch.LogGroup(
-            f"{name}-api-access-logs",
-            name=f"/{args.prefix}/{args.role}/api-access",
-            retention_in_days=args.log_retention_days,
-            region=args.region,
-            opts=opts,
-        )
-        self.stage = aws.apigatewayv2.Stage(
-            f"{name}-api-stage",
-            api_id=self.api.id,
-            name=STAGE,
-            auto_deploy=True,
-            access_log_settings=aws.apigatewayv2.StageAccessLogSettingsArgs(
-                destination_arn=access_logs.arn, format=ACCESS_LOG_FORMAT
-            ),
-            default_route_settings=aws.apigatewayv2.StageDefaultRouteSettingsArgs(
-                throttling_rate_limit=args.throttle_rate_limit,
-                throttling_burst_limit=args.throttle_burst_limit,
-                detailed_metrics_enabled=True,
-            ),
-            region=args.region,
-            opts=opts,
-        )
-        api_domain = f"api.{args.domain}"
-        certificate_arn = validated_certificate(
-            f"{name}-api",
-            domain_name=api_domain,
-            zone_id=args.hosted_zone_id,
-            region=args.region,
-            parent=self,
-        )
-        self.api_domain = aws.apigatewayv2.DomainName(
-            f"{name}-api-domain",
-            domain_name=api_domain,
-            domain_name_configuration=aws.apigatewayv2.DomainNameDomainNameConfigurationArgs(
-                certificate_arn=certificate_arn,
-                endpoint_type="REGIONAL",
-                security_policy="TLS_1_2",
-            ),
-            region=args.region,
-            opts=opts,
-        )
-        aws.apigatewayv2.ApiMapping(
-            f"{name}-api-mapping",
-            api_id=self.api.id,
-            domain_name=self.api_domain.id,
-            stage=self.stage.id,
-            region=args.region,
-            opts=opts,
-        )
-        config = self.api_domain.domain_name_configuration
-        self.api_domain_target: pulumi.Output[str] = config.target_domain_name
-        self.api_domain_zone_id: pulumi.Output[str] = config.hosted_zone_id
-        # The execute-api host stays enabled: Route 53 health checks probe it directly, so a
-        # region is judged on its own API and not on the record being routed.
-        self.api_host: pulumi.Output[str] = self.api.api_endpoint.apply(
-            lambda url: url.removeprefix("https://")
         )

@@ -19,7 +19,7 @@ from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from components.policy import Recorded
+from tests.infra.policy import Recorded
 
 PROJECT = "bookstore"
 ACCOUNT = "123456789012"
@@ -111,14 +111,16 @@ class RecordingMocks(pulumi.runtime.Mocks):
             # Distinct per resource, so a test can tell which value went where.
             state["result"] = f"random-{name}"
         elif typ == "aws:acm/certificate:Certificate":
-            domain = inputs["domainName"]
+            # ACM lists one option per name, not in the order the names were asked for.
+            domains = [inputs["domainName"], *inputs.get("subjectAlternativeNames", [])]
             state["domainValidationOptions"] = [
                 {
                     "domainName": domain,
                     "resourceRecordName": f"_abc.{domain}.",
                     "resourceRecordType": "CNAME",
-                    "resourceRecordValue": "_xyz.acm-validations.aws.",
+                    "resourceRecordValue": f"_xyz.{domain}.acm-validations.aws.",
                 }
+                for domain in reversed(domains)
             ]
         elif typ == "aws:acm/certificateValidation:CertificateValidation":
             state["certificateArn"] = inputs["certificateArn"]
@@ -206,6 +208,10 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     parent=request.parent,
                     ignore_changes=tuple(request.ignoreChanges),
                     dependencies=tuple(request.dependencies),
+                    urn=response.urn,
+                    alias_parents=tuple(
+                        alias.spec.parentUrn for alias in request.aliases if alias.spec.parentUrn
+                    ),
                 )
             )
         return response

@@ -10,9 +10,16 @@ from typing import Any
 import pytest
 
 from components.blog_tier import WORDPRESS_KEYS, BlogTier, BlogTierArgs, replica_secret_arn
+from components.network import NetworkRef
 from tests.infra import harness
 
 IMAGE = "wordpress:6.8.1-php8.3-apache"
+NETWORK = NetworkRef(
+    vpc_id="vpc-1",
+    public_subnet_ids=["subnet-pub-a", "subnet-pub-b"],
+    private_subnet_ids=["subnet-priv-a", "subnet-priv-b"],
+    dynamodb_prefix_list_id="pl-dynamodb",
+)
 PRIMARY_SECRET = (
     "arn:aws:secretsmanager:eu-west-1:123456789012:secret:shop/blog/db-credentials-AbCdEf"
 )
@@ -27,9 +34,7 @@ def _args(role: str, **changes: Any) -> BlogTierArgs:
         prefix="shop",
         domain="books.example.com",
         hosted_zone_id="Z0123",
-        vpc_id="vpc-1",
-        public_subnet_ids=["subnet-pub-a", "subnet-pub-b"],
-        private_subnet_ids=["subnet-priv-a", "subnet-priv-b"],
+        network=NETWORK,
         global_cluster_id="shop-blog",
         engine_version="8.0.mysql_aurora.3.08.2",
         instance_class="db.r6g.large",
@@ -89,6 +94,16 @@ def test_alb_is_https_only_for_the_blog_domain(primary: harness.Run) -> None:
     alb = primary.one("aws:lb/loadBalancer:LoadBalancer").inputs
     assert alb["subnets"] == ["subnet-pub-a", "subnet-pub-b"]
     assert alb["dropInvalidHeaderFields"] is True
+
+
+def test_the_blog_is_placed_in_the_network_it_is_given(primary: harness.Run) -> None:
+    groups = primary.of_type("aws:ec2/securityGroup:SecurityGroup")
+    assert {g.inputs["vpcId"] for g in groups} == {"vpc-1"}
+    assert len(groups) == 3
+    assert primary.one("aws:lb/targetGroup:TargetGroup").inputs["vpcId"] == "vpc-1"
+    subnet_group = primary.one("aws:rds/subnetGroup:SubnetGroup").inputs
+    assert subnet_group["subnetIds"] == ["subnet-priv-a", "subnet-priv-b"]
+    assert primary.of_type("aws:ec2/vpc:Vpc") == []
 
 
 def test_only_the_alb_takes_internet_traffic_and_only_on_443(primary: harness.Run) -> None:
@@ -236,9 +251,7 @@ def test_roles_need_their_own_arguments() -> None:
         "prefix": "shop",
         "domain": "books.example.com",
         "hosted_zone_id": "Z0123",
-        "vpc_id": "vpc-1",
-        "public_subnet_ids": [],
-        "private_subnet_ids": [],
+        "network": NETWORK,
         "global_cluster_id": "shop-blog",
         "engine_version": "8.0.mysql_aurora.3.08.2",
         "instance_class": "db.r6g.large",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -28,6 +29,7 @@ def _front(region: str, role: str) -> RegionFront:
         api_host=f"api123.execute-api.{region}.amazonaws.com",
         api_domain_target=f"d-xyz.execute-api.{region}.amazonaws.com",
         api_domain_zone_id=f"ZAPI-{region}",
+        api_url=f"https://api-{region}.books.example.com",
         blog_alb_dns_name=f"blog-alb.{region}.elb.amazonaws.com",
         blog_alb_zone_id=f"ZELB-{region}",
         bucket_name=f"site-{role}",
@@ -163,6 +165,10 @@ def test_cloudfront_origin_group_over_both_buckets(latency: harness.Run) -> None
     assert dist["aliases"] == ["books.example.com"]
 
 
+def _objects(run: harness.Run) -> dict[str, dict[str, Any]]:
+    return {r.inputs["key"]: r.inputs for r in run.of_type("aws:s3/bucketObjectv2:BucketObjectv2")}
+
+
 def test_spa_fallback_and_security_headers(latency: harness.Run) -> None:
     dist = latency.one("aws:cloudfront/distribution:Distribution").inputs
     function = latency.one("aws:cloudfront/function:Function")
@@ -176,13 +182,21 @@ def test_spa_fallback_and_security_headers(latency: harness.Run) -> None:
     assert headers["frameOptions"]["frameOption"] == "DENY"
     assert "contentTypeOptions" in headers
     csp = headers["contentSecurityPolicy"]["contentSecurityPolicy"]
-    assert "connect-src 'self' https://api.books.example.com" in csp
+    (connect,) = [d.split()[1:] for d in csp.split("; ") if d.startswith("connect-src ")]
+    # Every API origin config.json gives the web app, and nothing else but Cognito.
+    assert connect == [
+        "'self'",
+        "https://api.books.example.com",
+        "https://api-eu-west-1.books.example.com",
+        "https://api-ap-southeast-1.books.example.com",
+        "https://cognito-idp.eu-west-1.amazonaws.com",
+    ]
+    config = json.loads(_objects(latency)["config.json"]["content"])
+    assert {config["apiUrl"], *config["regionalApis"].values()} == set(connect[1:-1])
 
 
 def test_web_app_and_config_uploaded_to_the_primary_bucket(latency: harness.Run) -> None:
-    objects = {
-        r.inputs["key"]: r.inputs for r in latency.of_type("aws:s3/bucketObjectv2:BucketObjectv2")
-    }
+    objects = _objects(latency)
     assert set(objects) == {
         "index.html",
         "assets/index-abc123.js",
@@ -195,6 +209,10 @@ def test_web_app_and_config_uploaded_to_the_primary_bucket(latency: harness.Run)
     assert "immutable" in objects["assets/index-abc123.js"]["cacheControl"]
     assert json.loads(objects["config.json"]["content"]) == {
         "apiUrl": "https://api.books.example.com",
+        "regionalApis": {
+            "eu-west-1": "https://api-eu-west-1.books.example.com",
+            "ap-southeast-1": "https://api-ap-southeast-1.books.example.com",
+        },
         "blogUrl": "https://blog.books.example.com",
         "cognito": {
             "endpoint": "https://cognito-idp.eu-west-1.amazonaws.com",

@@ -9,8 +9,8 @@ import pytest
 
 from bookstore.tables import TABLES
 from components.global_data import GlobalData, GlobalDataArgs
-from components.policy import Recorded
 from tests.infra import harness
+from tests.infra.policy import Recorded
 
 TABLE = "aws:dynamodb/table:Table"
 

@@ -11,9 +11,8 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 
-from components import policy
-from components.policy import Recorded
-from tests.infra import harness
+from tests.infra import harness, policy
+from tests.infra.policy import Recorded
 
 
 @pytest.mark.parametrize("stack", ["primary_run", "secondary_run", "global_run"])

@@ -1,4 +1,5 @@
-"""RegionalBookstore alone, as the primary (with user pool and seed) and as the secondary."""
+"""RegionalBookstore in its region's network, as the primary (with user pool and seed) and as
+the secondary."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 
 from bookstore.stream_config import ORDERS_STREAM_CONSUMER
 from components.artifacts import load_artifact
-from components.policy import Recorded
+from components.network import NetworkRef, RegionalNetwork, RegionalNetworkArgs
 from components.regional_bookstore import (
     API_ROUTES,
     RegionalBookstore,
@@ -19,6 +20,7 @@ from components.regional_bookstore import (
 )
 from tests.infra import harness
 from tests.infra.conftest import FAKE_SHA256
+from tests.infra.policy import Recorded
 
 ACCOUNT = harness.ACCOUNT
 TABLES = {"Books": "shop-Books", "Cart": "shop-Cart", "Orders": "shop-Orders"}
@@ -33,8 +35,12 @@ def _run(role: str, artifact_dir: Path, alarm_email: str | None = None) -> harne
         if role == "primary"
         else UserPoolRef(region="eu-west-1", user_pool_id="eu-west-1_Pool", client_id="client123")
     )
-    return harness.run(
-        lambda: RegionalBookstore(
+
+    def program() -> None:
+        network = RegionalNetwork(
+            "net", RegionalNetworkArgs(region=region, cidr="10.20.0.0/16", name_tag="shop")
+        )
+        RegionalBookstore(
             "rb",
             RegionalBookstoreArgs(
                 role=role,  # type: ignore[arg-type]
@@ -45,12 +51,13 @@ def _run(role: str, artifact_dir: Path, alarm_email: str | None = None) -> harne
                 table_names=dict(TABLES),
                 orders_stream_arn=STREAM.format(region=region),
                 artifact=load_artifact(artifact_dir),
+                network=network.ref,
                 user_pool=pool,
-                vpc_cidr="10.20.0.0/16",
                 alarm_email=alarm_email,
             ),
         )
-    )
+
+    return harness.run(program)
 
 
 @pytest.fixture(scope="module")
@@ -86,20 +93,26 @@ def _table_arn(region: str, name: str) -> str:
     return f"arn:aws:dynamodb:{region}:{ACCOUNT}:table/{name}"
 
 
-def test_network_private_subnets_in_two_azs_and_dynamodb_endpoint(secondary: harness.Run) -> None:
-    vpc = secondary.one("aws:ec2/vpc:Vpc").inputs
-    assert vpc["cidrBlock"] == "10.20.0.0/16"
-    subnets = {r.name: r.inputs for r in secondary.of_type("aws:ec2/subnet:Subnet")}
-    private = [s for n, s in subnets.items() if "-private-" in n]
-    assert sorted(s["availabilityZone"] for s in private) == ["ap-southeast-1a", "ap-southeast-1b"]
-    assert sorted(s["cidrBlock"] for s in private) == ["10.20.0.0/24", "10.20.1.0/24"]
-    endpoint = secondary.one("aws:ec2/vpcEndpoint:VpcEndpoint").inputs
-    assert endpoint["serviceName"] == "com.amazonaws.ap-southeast-1.dynamodb"
-    assert endpoint["vpcEndpointType"] == "Gateway"
-    private_rt = secondary.one("aws:ec2/routeTable:RouteTable", "-private-rt")
-    assert endpoint["routeTableIds"] == [private_rt.id]
-    assert not private_rt.inputs.get("routes")  # no NAT, no internet route
-    assert secondary.of_type("aws:ec2/natGateway:NatGateway") == []
+def test_redis_in_the_private_subnets(secondary: harness.Run) -> None:
+    subnet_group = secondary.one("aws:elasticache/subnetGroup:SubnetGroup").inputs
+    private = sorted(
+        r.id for r in secondary.of_type("aws:ec2/subnet:Subnet") if "-private-" in r.name
+    )
+    assert sorted(subnet_group["subnetIds"]) == private
+
+
+def test_functions_reach_dynamodb_through_the_endpoint_only(secondary: harness.Run) -> None:
+    functions_sg = secondary.one("aws:ec2/securityGroup:SecurityGroup", "-functions-sg")
+    vpc = secondary.one("aws:ec2/vpc:Vpc")
+    assert functions_sg.inputs["vpcId"] == vpc.id
+    egress = {
+        r.name: r.inputs
+        for r in secondary.of_type("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule")
+        if r.inputs["securityGroupId"] == functions_sg.id
+    }
+    assert egress["rb-functions-to-dynamodb"]["prefixListId"] == "pl-dynamodb"
+    assert egress["rb-functions-to-dynamodb"]["fromPort"] == 443
+    assert set(egress) == {"rb-functions-to-dynamodb", "rb-functions-to-redis"}
 
 
 def test_redis_encrypted_and_reachable_only_from_functions(secondary: harness.Run) -> None:
@@ -257,41 +270,125 @@ def test_jwt_authorizer_trusts_the_primary_pool(secondary: harness.Run) -> None:
 
 
 def test_cors_access_logs_and_throttling(secondary: harness.Run) -> None:
-    api = secondary.one("aws:apigatewayv2/api:Api").inputs
-    cors = api["corsConfiguration"]
+    api = secondary.one("aws:apigatewayv2/api:Api")
+    cors = api.inputs["corsConfiguration"]
+    # The caller is the site whichever API name it calls: the CORS configuration belongs to
+    # the API, and both custom domains are mapped to this one API and stage.
     assert cors["allowOrigins"] == ["https://books.example.com"]
+    stage = secondary.one("aws:apigatewayv2/stage:Stage")
+    mappings = secondary.of_type("aws:apigatewayv2/apiMapping:ApiMapping")
+    assert [(m.inputs["apiId"], m.inputs["stage"]) for m in mappings] == [(api.id, stage.id)] * 2
     assert cors["allowMethods"] == ["DELETE", "GET", "POST", "PUT"]
     assert {"authorization", "idempotency-key"} <= set(cors["allowHeaders"])
     assert cors["exposeHeaders"] == ["x-bookstore-region"]
-    stage = secondary.one("aws:apigatewayv2/stage:Stage").inputs
-    assert stage["name"] == "$default"
-    assert stage["autoDeploy"] is True
+    assert stage.inputs["name"] == "$default"
+    assert stage.inputs["autoDeploy"] is True
     log_group = secondary.one("aws:cloudwatch/logGroup:LogGroup", "-api-access-logs")
-    assert stage["accessLogSettings"]["destinationArn"].endswith(log_group.inputs["name"])
-    assert "$context.requestId" in stage["accessLogSettings"]["format"]
-    assert stage["defaultRouteSettings"]["throttlingRateLimit"] == 100
-    assert stage["defaultRouteSettings"]["throttlingBurstLimit"] == 200
+    access_logs = stage.inputs["accessLogSettings"]
+    assert access_logs["destinationArn"].endswith(log_group.inputs["name"])
+    assert "$context.requestId" in access_logs["format"]
+    assert stage.inputs["defaultRouteSettings"]["throttlingRateLimit"] == 100
+    assert stage.inputs["defaultRouteSettings"]["throttlingBurstLimit"] == 200
 
 
-def test_custom_domain_with_dns_validated_certificate(secondary: harness.Run) -> None:
-    cert = secondary.one("aws:acm/certificate:Certificate").inputs
-    assert cert == {
+@pytest.mark.parametrize(
+    ("role", "region"), [("primary", "eu-west-1"), ("secondary", "ap-southeast-1")]
+)
+def test_one_certificate_covers_the_routed_and_the_regional_name(
+    role: str, region: str, request: pytest.FixtureRequest
+) -> None:
+    run: harness.Run = request.getfixturevalue(role)
+    cert = run.one("aws:acm/certificate:Certificate")
+    assert cert.inputs == {
         "domainName": "api.books.example.com",
+        "subjectAlternativeNames": [f"api-{region}.books.example.com"],
         "validationMethod": "DNS",
-        "region": "ap-southeast-1",
+        "region": region,
     }
-    record = secondary.one("aws:route53/record:Record", "-cert-validation").inputs
+    records = {
+        r.inputs["name"]: r.inputs
+        for r in run.of_type("aws:route53/record:Record")
+        if "-cert-validation" in r.name
+    }
+    # One validation record per name, each with the value ACM gave for that name.
+    assert set(records) == {
+        "_abc.api.books.example.com.",
+        f"_abc.api-{region}.books.example.com.",
+    }
+    for name, record in records.items():
+        domain = name.removeprefix("_abc.").rstrip(".")
+        assert record["records"] == [f"_xyz.{domain}.acm-validations.aws."]
+        assert record["zoneId"] == "Z0123"
+        assert record["allowOverwrite"] is True
+    # The routed name's record keeps its logical name from before the certificate had two.
+    assert run.one("aws:route53/record:Record", "-api-cert-validation").inputs["name"] == (
+        "_abc.api.books.example.com."
+    )
+    validation = run.one("aws:acm/certificateValidation:CertificateValidation").inputs
+    assert validation["certificateArn"] == (
+        f"arn:aws:mock:{region}:{ACCOUNT}:certificate/rb-api-cert"
+    )
+    assert sorted(validation["validationRecordFqdns"]) == sorted(
+        name.rstrip(".") for name in records
+    )
+
+
+@pytest.mark.parametrize(
+    ("role", "region"), [("primary", "eu-west-1"), ("secondary", "ap-southeast-1")]
+)
+def test_routed_and_regional_custom_domains(
+    role: str, region: str, request: pytest.FixtureRequest
+) -> None:
+    run: harness.Run = request.getfixturevalue(role)
+    validation = run.one("aws:acm/certificateValidation:CertificateValidation")
+    domains = {
+        r.inputs["domainName"]: r for r in run.of_type("aws:apigatewayv2/domainName:DomainName")
+    }
+    regional_name = f"api-{region}.books.example.com"
+    assert set(domains) == {"api.books.example.com", regional_name}
+    for domain in domains.values():
+        configuration = domain.inputs["domainNameConfiguration"]
+        assert configuration["endpointType"] == "REGIONAL"
+        assert configuration["securityPolicy"] == "TLS_1_2"
+        assert configuration["certificateArn"] == validation.inputs["certificateArn"]
+        assert domain.inputs["region"] == region
+    mapped = {m.inputs["domainName"] for m in run.of_type("aws:apigatewayv2/apiMapping:ApiMapping")}
+    assert mapped == {d.id for d in domains.values()}
+    # The routed name keeps the logical names it had before there were two.
+    assert domains["api.books.example.com"].name == "rb-api-domain"
+    routed_mapping = run.one("aws:apigatewayv2/apiMapping:ApiMapping", "-api-mapping")
+    assert routed_mapping.inputs["domainName"] == "rb-api-domain-id"
+
+
+@pytest.mark.parametrize(
+    ("role", "region"), [("primary", "eu-west-1"), ("secondary", "ap-southeast-1")]
+)
+def test_the_regional_name_is_an_alias_of_its_own_domain(
+    role: str, region: str, request: pytest.FixtureRequest
+) -> None:
+    run: harness.Run = request.getfixturevalue(role)
+    regional_name = f"api-{region}.books.example.com"
+    (record,) = [
+        r.inputs
+        for r in run.of_type("aws:route53/record:Record")
+        if r.inputs["name"] == regional_name
+    ]
     assert record["zoneId"] == "Z0123"
-    assert record["name"] == "_abc.api.books.example.com."
-    assert record["allowOverwrite"] is True
-    validation = secondary.one("aws:acm/certificateValidation:CertificateValidation").inputs
-    assert validation["validationRecordFqdns"] == ["_abc.api.books.example.com"]
-    domain = secondary.one("aws:apigatewayv2/domainName:DomainName").inputs
-    assert domain["domainName"] == "api.books.example.com"
-    assert domain["domainNameConfiguration"]["endpointType"] == "REGIONAL"
-    assert domain["domainNameConfiguration"]["securityPolicy"] == "TLS_1_2"
-    mapping = secondary.one("aws:apigatewayv2/apiMapping:ApiMapping").inputs
-    assert mapping["domainName"] == "rb-api-domain-id"
+    assert record["type"] == "A"
+    assert "setIdentifier" not in record  # answers with this region whatever its health
+    assert record["aliases"] == [
+        {
+            "name": f"d-rb-api-regional-domain.execute-api.{region}.amazonaws.com",
+            "zoneId": f"ZAPI{region.upper()}",
+            "evaluateTargetHealth": False,
+        }
+    ]
+    # The routed name's records are the global stack's.
+    assert [
+        r
+        for r in run.of_type("aws:route53/record:Record")
+        if r.inputs["name"] == "api.books.example.com"
+    ] == []
 
 
 def test_primary_owns_the_user_pool(primary: harness.Run, secondary: harness.Run) -> None:
@@ -350,6 +447,12 @@ def test_only_the_primary_creates_the_user_pool(artifact_dir: Path) -> None:
         "table_names": dict(TABLES),
         "orders_stream_arn": "arn",
         "artifact": load_artifact(artifact_dir),
+        "network": NetworkRef(
+            vpc_id="vpc-1",
+            public_subnet_ids=[],
+            private_subnet_ids=[],
+            dynamodb_prefix_list_id="pl-1",
+        ),
     }
     with pytest.raises(ValueError, match="secondary must be given it"):
         RegionalBookstore("rb", RegionalBookstoreArgs(role="secondary", **args))  # type: ignore[arg-type]

@@ -36,6 +36,7 @@ def test_primary_composes_data_region_and_blog(primary_run: harness.Run) -> None
         "bookstore:index:BlogTier",
         "bookstore:index:GlobalData",
         "bookstore:index:RegionalBookstore",
+        "bookstore:index:RegionalNetwork",
     ]
     assert primary_run.of_type(STACK_REFERENCE) == []
 
@@ -62,6 +63,7 @@ def test_primary_exports(primary_run: harness.Run) -> None:
     assert exports["userPoolId"] == "bookstore-primary-users-id"
     assert exports["userPoolClientId"] == "bookstore-primary-web-client-id"
     assert exports["apiHost"].endswith(".execute-api.eu-west-1.amazonaws.com")
+    assert exports["apiRegionalUrl"] == "https://api-eu-west-1.books.example.com"
     assert exports["blogDbSecretArn"].startswith("arn:aws:secretsmanager:eu-west-1:")
 
 
@@ -69,11 +71,13 @@ def test_secondary_references_primary_and_exports(secondary_run: harness.Run) ->
     assert _components(secondary_run) == [
         "bookstore:index:BlogTier",
         "bookstore:index:RegionalBookstore",
+        "bookstore:index:RegionalNetwork",
     ]
     refs = secondary_run.of_type(STACK_REFERENCE)
     assert [r.inputs["name"] for r in refs] == ["organization/bookstore/primary"]
     assert set(secondary_run.exports) == set(_program_module().SECONDARY_OUTPUTS)
     assert secondary_run.exports["region"] == "ap-southeast-1"
+    assert secondary_run.exports["apiRegionalUrl"] == "https://api-ap-southeast-1.books.example.com"
     # Regional resources land in the secondary region, reading the replica's stream.
     mapping = secondary_run.one("aws:lambda/eventSourceMapping:EventSourceMapping")
     assert mapping.inputs["region"] == "ap-southeast-1"
@@ -101,6 +105,100 @@ def test_global_references_both_and_exports(global_run: harness.Run) -> None:
     assert exports["distributionDomainName"] == "d111111abcdef8.cloudfront.net"
 
 
+@pytest.mark.parametrize("stack", ["primary_run", "secondary_run"])
+def test_the_bookstore_and_the_blog_share_the_regions_network(
+    stack: str, request: pytest.FixtureRequest
+) -> None:
+    run: harness.Run = request.getfixturevalue(stack)
+    (vpc,) = run.of_type("aws:ec2/vpc:Vpc")
+    groups = run.of_type("aws:ec2/securityGroup:SecurityGroup")
+    owners = {g.parent.rsplit("::", 1)[-1] for g in groups}
+    role = stack.removesuffix("_run")
+    assert owners == {f"bookstore-{role}", f"bookstore-blog-{role}"}
+    assert {g.inputs["vpcId"] for g in groups} == {vpc.id}
+    private = {r.id for r in run.of_type("aws:ec2/subnet:Subnet") if "-private-" in r.name}
+    (db_subnets,) = run.of_type("aws:rds/subnetGroup:SubnetGroup")
+    (redis_subnets,) = run.of_type("aws:elasticache/subnetGroup:SubnetGroup")
+    assert set(db_subnets.inputs["subnetIds"]) == set(redis_subnets.inputs["subnetIds"]) == private
+
+
+@pytest.mark.parametrize("stack", ["primary_run", "secondary_run"])
+def test_the_network_keeps_the_urns_it_had_inside_the_bookstore(
+    stack: str, request: pytest.FixtureRequest
+) -> None:
+    run: harness.Run = request.getfixturevalue(stack)
+    (network,) = run.of_type("bookstore:index:RegionalNetwork")
+    (bookstore,) = run.of_type("bookstore:index:RegionalBookstore")
+    children = [r for r in run.resources if r.parent == network.urn]
+    assert {r.type for r in children} >= {"aws:ec2/vpc:Vpc", "aws:ec2/subnet:Subnet"}
+    # Same names, and aliased to the bookstore's URN: the old URNs exactly. The mock monitor
+    # qualifies a top-level resource's type with the stack's (`pulumi:pulumi:Stack$...`); the
+    # engine does not, and the alias is the engine's URN.
+    assert network.name == bookstore.name
+    assert all(r.name.startswith(f"{bookstore.name}-") for r in children)
+    engine_urn = bookstore.urn.replace("::pulumi:pulumi:Stack$", "::", 1)
+    assert engine_urn == (
+        f"urn:pulumi:{stack.removesuffix('_run')}::bookstore::"
+        f"bookstore:index:RegionalBookstore::{bookstore.name}"
+    )
+    assert {r.alias_parents for r in children} == {(engine_urn,)}
+
+
+@pytest.mark.parametrize(
+    ("stack", "region"), [("primary_run", "eu-west-1"), ("secondary_run", "ap-southeast-1")]
+)
+def test_each_regional_stack_serves_its_api_on_its_own_name(
+    stack: str, region: str, request: pytest.FixtureRequest
+) -> None:
+    run: harness.Run = request.getfixturevalue(stack)
+    own = f"api-{region}.books.example.com"
+    (cert,) = [
+        c
+        for c in run.of_type("aws:acm/certificate:Certificate")
+        if c.inputs["domainName"] == "api.books.example.com"
+    ]
+    assert cert.inputs["subjectAlternativeNames"] == [own]
+    records = {r.inputs["name"]: r.inputs for r in run.of_type("aws:route53/record:Record")}
+    assert f"_abc.{own}." in records  # its validation record
+    (domain,) = [
+        d
+        for d in run.of_type("aws:apigatewayv2/domainName:DomainName")
+        if d.inputs["domainName"] == own
+    ]
+    (api,) = run.of_type("aws:apigatewayv2/api:Api")
+    (mapping,) = [
+        m
+        for m in run.of_type("aws:apigatewayv2/apiMapping:ApiMapping")
+        if m.inputs["domainName"] == domain.id
+    ]
+    assert mapping.inputs["apiId"] == api.id
+    (alias,) = records[own]["aliases"]
+    assert alias["name"] == f"d-{domain.name}.execute-api.{region}.amazonaws.com"
+    assert run.exports["apiRegionalUrl"] == f"https://{own}"
+
+
+def test_the_web_app_may_call_every_regional_api(
+    primary_run: harness.Run, secondary_run: harness.Run, global_run: harness.Run
+) -> None:
+    regional = {
+        run.exports["region"]: run.exports["apiRegionalUrl"] for run in (primary_run, secondary_run)
+    }
+    assert regional == {
+        "eu-west-1": "https://api-eu-west-1.books.example.com",
+        "ap-southeast-1": "https://api-ap-southeast-1.books.example.com",
+    }
+    (config,) = [
+        r.inputs["content"]
+        for r in global_run.of_type("aws:s3/bucketObjectv2:BucketObjectv2")
+        if r.inputs["key"] == "config.json"
+    ]
+    assert json.loads(config)["regionalApis"] == regional
+    (headers,) = global_run.of_type("aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy")
+    csp = headers.inputs["securityHeadersConfig"]["contentSecurityPolicy"]["contentSecurityPolicy"]
+    (connect,) = [d.split() for d in csp.split("; ") if d.startswith("connect-src ")]
+    assert {"https://api.books.example.com", *regional.values()} <= set(connect)
+
+
 def test_every_required_output_is_exported(
     primary_run: harness.Run, secondary_run: harness.Run, global_run: harness.Run
 ) -> None:
@@ -112,7 +210,9 @@ def test_every_required_output_is_exported(
     assert by_global["secondary"] <= set(secondary_run.exports)
     # Concretely, not vacuously:
     assert {"streamArns", "tableNames", "userPoolId", "blogDbSecretArn"} <= by_secondary["primary"]
-    assert {"apiHost", "apiDomainTarget", "blogAlbDnsName"} <= by_global["secondary"]
+    assert {"apiHost", "apiDomainTarget", "apiRegionalUrl", "blogAlbDnsName"} <= by_global[
+        "secondary"
+    ]
     assert primary_run.required == {}
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from cli.covers import render_cover
+from tools.covers import render_cover
 
 ROOT = Path(__file__).resolve().parents[2]
 CATALOG = ROOT / "functions" / "catalog" / "books.json"
@@ -102,9 +102,9 @@ def test_description_is_short(book: dict[str, Any]) -> None:
 @pytest.mark.parametrize("book", _books(), ids=_ids())
 def test_cover_file_matches_generator(book: dict[str, Any]) -> None:
     path = COVERS / f"{book['id']}.svg"
-    assert path.is_file(), f"missing {path}; run `bookstore covers`"
+    assert path.is_file(), f"missing {path}; run `make covers`"
     assert path.read_text(encoding="utf-8") == render_cover(book), (
-        f"{path} is stale; run `bookstore covers`"
+        f"{path} is stale; run `make covers`"
     )
 
 

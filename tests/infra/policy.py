@@ -66,6 +66,9 @@ class Recorded:
     parent: str = ""
     ignore_changes: tuple[str, ...] = field(default_factory=tuple)
     dependencies: tuple[str, ...] = field(default_factory=tuple)
+    urn: str = ""
+    alias_parents: tuple[str, ...] = field(default_factory=tuple)
+    """The URNs of the parents this resource had before (its `Alias(parent=...)` options)."""
 
 
 @dataclass(frozen=True)

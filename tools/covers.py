@@ -4,6 +4,9 @@ Covers are generated rather than drawn so that the repository ships no third-par
 and a new book needs nothing but a catalog entry. Every random-looking choice is derived
 from a SHA-256 of the book's id, so regenerating produces byte-identical files and the unit
 tests can detect a cover that no longer matches its catalog entry.
+
+Run after changing `functions/catalog/books.json`: `python -m tools.covers` (or `make covers`)
+rewrites the covers that changed and removes those no book refers to.
 """
 
 from __future__ import annotations
@@ -12,13 +15,12 @@ import argparse
 import hashlib
 import json
 import re
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
-
-from cli.main import CliError
 
 WIDTH = 300
 HEIGHT = 450
@@ -559,7 +561,10 @@ def remove_stale_covers(catalog_path: Path | str, out_dir: Path | str) -> list[P
     return stale
 
 
-def register(parser: argparse.ArgumentParser) -> None:
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.covers", description=__doc__.splitlines()[0]
+    )
     parser.add_argument(
         "--catalog",
         type=Path,
@@ -572,17 +577,24 @@ def register(parser: argparse.ArgumentParser) -> None:
         default=Path("functions/catalog/covers"),
         help="folder the SVG covers are written to (default: %(default)s)",
     )
+    return parser
 
 
-def run(args: argparse.Namespace) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     catalog: Path = args.catalog
     out: Path = args.out
     try:
         count = write_covers(catalog, out)
         stale = remove_stale_covers(catalog, out)
     except (OSError, ValueError) as exc:
-        raise CliError(str(exc)) from exc
+        print(f"covers: error: {exc}", file=sys.stderr)
+        return 2
     print(f"wrote {count} covers to {out}")
     for path in stale:
         print(f"removed stale {path}")
     return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Build steps run from a checkout, not shipped in the `bookstore` command."""
