@@ -405,7 +405,9 @@ def free_port_base(bases: range = FREE_PORT_BASES) -> int:
 
     candidates = list(bases)
     random.shuffle(candidates)
-    locks = Path(tempfile.gettempdir()) / "bookstore-port-bases"
+    # Per user: another user's lock directory would not be writable (the bind check still
+    # keeps apart the spans of two users' sandboxes that run).
+    locks = Path(tempfile.gettempdir()) / f"bookstore-port-bases-{os.getuid()}"
     locks.mkdir(exist_ok=True)
     for base in candidates:
         fd = os.open(locks / str(base), os.O_CREAT | os.O_RDWR, 0o644)

@@ -31,7 +31,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from sandbox import procs
 from sandbox.blog import BlogError, BlogPair, BlogRegion, find_missing, install_hint
-from sandbox.config import SandboxConfig, SandboxError, build_config, url, write_json_atomic
+from sandbox.config import SandboxConfig, build_config, url, write_json_atomic
+from sandbox.config import SandboxError as SandboxError  # re-exported for its callers
 from sandbox.provision import provision
 
 STARTUP_TIMEOUT_SECONDS = 90.0
@@ -39,9 +40,6 @@ STARTUP_TIMEOUT_SECONDS = 90.0
 BLOG_STARTUP_TIMEOUT_SECONDS = 150.0
 # How often the supervisor checks whether the blog's database roles follow the regions' state.
 BLOG_WATCH_INTERVAL_SECONDS = 2.0
-
-
-__all__ = ["SandboxError"]  # raised here, defined with the config that most of them concern
 
 
 @dataclass(frozen=True)
