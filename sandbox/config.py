@@ -1,7 +1,9 @@
-"""The shape of one sandbox: its regions, ports, names and file locations.
+"""The shape of one sandbox: its settings, regions, ports, names and file locations.
 
-The supervisor writes a `SandboxConfig` to `.sandbox/<port-base>/config.json` before it starts
-any child; every child reads that file, so ports and names are decided in exactly one place.
+The supervisor writes a `SandboxConfig` to its `config_file` (`.sandbox/<port-base>/`) before it
+starts any child; every child reads that file, so ports and names are decided in exactly one
+place. A setting is a field whose metadata holds its `Flag`: `bookstore sandbox` makes the
+flag, the saved file carries the value, and loading needs no edit.
 """
 
 from __future__ import annotations
@@ -323,10 +325,9 @@ class SandboxConfig:
     def with_cognito(self, cognito: CognitoConfig) -> SandboxConfig:
         return replace(self, cognito=cognito)
 
-    def save(self, path: Path | None = None) -> None:
-        target = path or self.config_file
-        target.parent.mkdir(parents=True, exist_ok=True)
-        write_json_atomic(target, asdict(self))
+    def save(self) -> None:
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        write_json_atomic(self.config_file, asdict(self))
 
     @classmethod
     def load(cls, path: Path) -> SandboxConfig:
