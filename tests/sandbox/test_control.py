@@ -31,7 +31,13 @@ from sandbox.config import (
     write_json_atomic,
 )
 from sandbox.procs import process_state
-from sandbox.status import RegionStatus, SandboxStatus, blog_region_fields, status_text
+from sandbox.status import (
+    RegionStatus,
+    SandboxStatus,
+    blog_region_fields,
+    status_line,
+    status_text,
+)
 from tests.sandbox.conftest import REPO, eventually
 
 # -- the config ----------------------------------------------------------------------------
@@ -293,6 +299,10 @@ def test_status_keeps_its_json_shape(fake: FakeSandbox) -> None:
     assert region["healthy"] is False  # no front door answers in this fake
     json.dumps(shape)  # and it is JSON
     assert "blog        not running: apt" in status_text(status)
+    line = status_line(fake.config)
+    assert line.startswith(fake.config.front_door_url)
+    assert f"{PRIMARY_REGION} DOWN" in line
+    assert "blog disabled" in line
 
 
 def test_every_command_needs_a_running_sandbox(tmp_path: Path) -> None:
