@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast
 
 import boto3
 import redis
@@ -34,12 +34,13 @@ START_TIMEOUT_SECONDS = 240.0
 
 
 _T = TypeVar("_T")
+_P = ParamSpec("_P")
 
 
-def sandbox_call(what: str, function: Callable[..., _T], *args: Any) -> _T:
+def sandbox_call(what: str, function: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
     """A control function of the sandbox; its error becomes the drill's."""
     try:
-        return function(*args)
+        return function(*args, **kwargs)
     except SandboxError as exc:
         raise DrillError(f"sandbox {what}: {exc}") from None
 
