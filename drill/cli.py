@@ -16,11 +16,11 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from cli.main import CliError
+from sandbox.config import DEFAULT_PORT_BASE, parse_port_base
 
 if TYPE_CHECKING:
     from drill.target import Target
 
-DEFAULT_PORT_BASE = 8700  # the sandbox's default, so `make up` + `bookstore drill` just work
 DEFAULT_STACKS = "primary,secondary,global"
 
 
@@ -55,13 +55,11 @@ def _users(text: str) -> int:
 
 
 def _port_base(text: str) -> int:
+    """The sandbox's own check (its default, so `make up` + `bookstore drill` just work)."""
     try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
-    if not 1024 <= value <= 65435:
-        raise argparse.ArgumentTypeError("must lie in 1024..65435")
-    return value
+        return parse_port_base(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def register(parser: argparse.ArgumentParser) -> None:

@@ -1,7 +1,7 @@
 """The local sandbox as a drill target.
 
-Faults go through the sandbox's own command set (`outage`, `restore`, `partition`, `heal`),
-called in-process through `sandbox.cli` so that the fault lands within milliseconds of the
+Faults go through the sandbox's own control functions (`sandbox.control`: `outage`, `restore`,
+`partition`, `heal`), called in-process so that the fault lands within milliseconds of the
 moment we record (a subprocess would add a second of interpreter start-up to every figure).
 Data is read straight from each region's moto server and Redis, the sandbox's stand-ins for
 DynamoDB and ElastiCache.
@@ -9,12 +9,9 @@ DynamoDB and ElastiCache.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
-import io
-import json
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, cast
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast
 
 import boto3
 import redis
@@ -22,10 +19,12 @@ from botocore.config import Config
 
 from bookstore.leaderboard import Leaderboard
 from bookstore.tables import TableDefinition
-from cli.main import CliError
 from drill.load import Cognito, http_call
 from drill.model import FaultFacts, Sample
 from drill.target import BlogView, Board, DrillError, Target, scan_items
+from sandbox import control
+from sandbox.config import SandboxError, build_config
+from sandbox.status import RegionStatus, SandboxStatus
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -34,22 +33,16 @@ DATA_TIMEOUT_SECONDS = 5.0
 START_TIMEOUT_SECONDS = 240.0
 
 
-def sandbox_command(*argv: str) -> str:
-    """Run `bookstore sandbox ARGV...` in this process; returns what it printed."""
-    from sandbox import cli as sandbox_cli
+_T = TypeVar("_T")
+_P = ParamSpec("_P")
 
-    parser = argparse.ArgumentParser(prog="bookstore sandbox")
-    sandbox_cli.register(parser)
-    args = parser.parse_args(list(argv))
-    buffer = io.StringIO()
+
+def sandbox_call(what: str, function: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
+    """A control function of the sandbox; its error becomes the drill's."""
     try:
-        with contextlib.redirect_stdout(buffer):
-            code = sandbox_cli.run(args)
-    except CliError as exc:
-        raise DrillError(f"sandbox {argv[0]}: {exc}") from None
-    if code != 0:
-        raise DrillError(f"sandbox {argv[0]} exited with {code}: {buffer.getvalue().strip()}")
-    return buffer.getvalue()
+        return function(*args, **kwargs)
+    except SandboxError as exc:
+        raise DrillError(f"sandbox {what}: {exc}") from None
 
 
 class SandboxTarget(Target):
@@ -57,6 +50,7 @@ class SandboxTarget(Target):
 
     def __init__(self, port_base: int, start: bool = True, out: Any = None) -> None:
         self.port_base = port_base
+        self.config = build_config(port_base)
         self.started_here = False
         self._closed = False
         try:
@@ -68,49 +62,45 @@ class SandboxTarget(Target):
                 print(f"no sandbox on port base {port_base}; starting one...", file=out)
             self.started_here = True
             try:
-                sandbox_command("up", "--detach", "--port-base", str(port_base))
+                sandbox_call("up", control.up, self.config)
                 self.status = self.read_status()
             except BaseException:
                 # Interrupted or failed half-way: stop whatever came up; nobody else will.
                 with contextlib.suppress(Exception):
-                    sandbox_command("down", "--port-base", str(port_base))
+                    control.down(self.config)
                 raise
         self._dynamo: dict[str, DynamoDBClient] = {}
         self._redis: dict[str, redis.Redis] = {}
 
-    def read_status(self) -> dict[str, Any]:
-        status: dict[str, Any] = json.loads(
-            sandbox_command("status", "--json", "--port-base", str(self.port_base))
-        )
-        return status
+    def read_status(self) -> SandboxStatus:
+        return sandbox_call("status", control.status, self.config)
 
     # -- where things are ------------------------------------------------------------------
 
-    def _region(self, region: str) -> dict[str, Any]:
+    def _region(self, region: str) -> RegionStatus:
         try:
-            found: dict[str, Any] = self.status["regions"][region]
+            return self.status.region(region)
         except KeyError:
             raise DrillError(f"the sandbox has no region {region!r}") from None
-        return found
 
     @property
     def api(self) -> str:
-        return str(self.status["frontDoor"]).rstrip("/") + "/api"
+        return self.status.front_door.rstrip("/") + "/api"
 
     @property
     def regions(self) -> Sequence[str]:
-        regions = self.status["regions"]
-        return sorted(regions, key=lambda name: regions[name]["role"] != "primary")
+        regions = sorted(self.status.regions, key=lambda region: region.role != "primary")
+        return [region.name for region in regions]
 
     def regional_api(self, region: str) -> str:
-        return str(self._region(region)["api"])
+        return self._region(region).api
 
     def cognito(self) -> Cognito:
-        cognito = self._region(self.regions[0])["cognito"]
-        return Cognito(endpoint=str(cognito["endpoint"]), client_id=str(cognito["clientId"]))
+        config = self.status.config
+        return Cognito(endpoint=config.cognito_endpoint, client_id=config.cognito.client_id)
 
     def front_door_status(self) -> dict[str, Any] | None:
-        reply = http_call(str(self.status["frontDoor"]), "GET", "/frontdoor/status", timeout=2)
+        reply = http_call(self.status.front_door, "GET", "/frontdoor/status", timeout=2)
         return reply.body if reply.status == 200 and isinstance(reply.body, dict) else None
 
     def serving_region(self) -> str | None:
@@ -127,18 +117,20 @@ class SandboxTarget(Target):
     # -- faults --------------------------------------------------------------------------
 
     def outage(self, region: str) -> FaultFacts:
-        said = sandbox_command("outage", region, "--port-base", str(self.port_base))
-        return FaultFacts(command=f"bookstore sandbox outage {region}", said=said.strip())
+        done = sandbox_call("outage", control.outage, self.config, region)
+        said = f"{done.region} is out: {done.processes} processes frozen"
+        said += f"\n{done.blog}" if done.blog else ""
+        return FaultFacts(command=f"bookstore sandbox outage {region}", said=said)
 
     def restore_region(self, region: str) -> None:
-        sandbox_command("restore", region, "--port-base", str(self.port_base))
+        sandbox_call("restore", control.restore, self.config, region)
 
     def partition(self) -> FaultFacts:
-        sandbox_command("partition", "--port-base", str(self.port_base))
+        sandbox_call("partition", control.partition, self.config)
         return FaultFacts(command="bookstore sandbox partition")
 
     def heal(self) -> None:
-        sandbox_command("heal", "--port-base", str(self.port_base))
+        sandbox_call("heal", control.heal, self.config)
 
     def flush_cache(self, region: str) -> FaultFacts:
         client = self._redis_client(region)
@@ -153,7 +145,7 @@ class SandboxTarget(Target):
             self._dynamo[region] = boto3.client(
                 "dynamodb",
                 region_name=region,
-                endpoint_url=str(self._region(region)["aws"]["endpoint"]),
+                endpoint_url=self._region(region).aws_endpoint,
                 # moto accepts any credentials; these are its documented dummies.
                 aws_access_key_id="testing",
                 aws_secret_access_key="testing",  # noqa: S106
@@ -169,7 +161,7 @@ class SandboxTarget(Target):
     def _redis_client(self, region: str) -> redis.Redis:
         if region not in self._redis:
             self._redis[region] = redis.Redis.from_url(
-                str(self._region(region)["redis"]["url"]),
+                self._region(region).redis_url,
                 socket_timeout=DATA_TIMEOUT_SECONDS,
                 socket_connect_timeout=DATA_TIMEOUT_SECONDS,
                 decode_responses=True,
@@ -197,15 +189,11 @@ class SandboxTarget(Target):
     # -- blog ----------------------------------------------------------------------------
 
     def blog(self) -> dict[str, BlogView]:
-        status = self.read_status()
-        views = {}
-        for name, region in status["regions"].items():
-            blog = region.get("blog")
-            if isinstance(blog, dict):
-                views[name] = BlogView(url=blog.get("url"), db_role=blog.get("dbRole"))
-            elif isinstance(blog, str):
-                views[name] = BlogView(url=blog, db_role=region.get("dbRole"))
-        return views
+        return {
+            region.name: BlogView(url=region.blog_url, db_role=region.db_role)
+            for region in self.read_status().regions
+            if region.blog_url is not None
+        }
 
     def blog_posts(self, region: str) -> set[str] | None:
         """Post ids through WordPress's REST API (`?rest_route=` works without pretty
@@ -236,4 +224,4 @@ class SandboxTarget(Target):
                 client.close()
         if self.started_here:
             with contextlib.suppress(DrillError):
-                sandbox_command("down", "--port-base", str(self.port_base))
+                sandbox_call("down", control.down, self.config)

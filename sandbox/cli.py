@@ -1,47 +1,26 @@
-"""`bookstore sandbox ...`: run the local two-region sandbox and inject faults into it."""
+"""`bookstore sandbox ...`: run the local two-region sandbox and inject faults into it.
+
+A thin layer over `sandbox.control`: the settings' flags come from the fields of
+`SandboxConfig` (a new setting is one field with its `Flag`), and each command prints what its
+control function returns.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 import os
-import signal
 import sys
 import time
+from collections.abc import Callable
+from dataclasses import Field
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from cli.main import CliError
-from sandbox.config import DEFAULT_PORT_BASE, PORT_SPAN, PRIMARY_REGION, SECONDARY_REGION
+from sandbox.config import REGION_ROLES, Flag, SandboxConfig, build_config
 
-REGIONS = (PRIMARY_REGION, SECONDARY_REGION)
-# The replicator checks for a pause between steps, every few tens of milliseconds when idle;
-# a loaded machine can stretch one step to a few seconds.
-PAUSE_ACK_SECONDS = 10.0
-
-
-def _port_base(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
-    if not 1024 <= value <= 65535 - PORT_SPAN:
-        raise argparse.ArgumentTypeError(f"must lie in 1024..{65535 - PORT_SPAN}")
-    return value
-
-
-def _positive(text: str) -> float:
-    value = float(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError("must be positive")
-    return value
-
-
-def _count(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
+REGIONS = tuple(name for name, _role in REGION_ROLES)
 
 
 class _OneLineErrors(argparse.ArgumentParser):
@@ -51,6 +30,32 @@ class _OneLineErrors(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
+def _argument_type(parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    def convert(text: str) -> Any:
+        try:
+            return parse(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    return convert
+
+
+def add_setting(command: argparse.ArgumentParser, item: Field[Any]) -> None:
+    """The flag of one setting of `SandboxConfig`, read from the field's metadata."""
+    flag: Flag = item.metadata["flag"]
+    options: dict[str, Any] = {
+        "dest": item.name,
+        "default": item.default,
+        "help": f"{flag.help} (default {item.default})",
+        "metavar": flag.metavar,
+    }
+    if flag.choices:
+        options["choices"] = flag.choices
+    if flag.parse is not None:
+        options["type"] = _argument_type(flag.parse)
+    command.add_argument("--" + (flag.name or item.name).replace("_", "-"), **options)
+
+
 def register(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(
         dest="sandbox_command", metavar="SUBCOMMAND", required=True, parser_class=_OneLineErrors
@@ -58,27 +63,15 @@ def register(parser: argparse.ArgumentParser) -> None:
 
     def add(name: str, help_text: str) -> argparse.ArgumentParser:
         command = sub.add_parser(name, help=help_text, description=help_text)
-        command.add_argument(
-            "--port-base",
-            type=_port_base,
-            default=DEFAULT_PORT_BASE,
-            metavar="N",
-            help=f"the sandbox's ports lie in N..N+{PORT_SPAN - 1} (default {DEFAULT_PORT_BASE})",
-        )
+        for item in SandboxConfig.settings():
+            if item.metadata["flag"].every or name == "up":
+                add_setting(command, item)
         return command
 
     up = add("up", "start both regions and the front door; Ctrl-C stops everything")
     up.add_argument("--detach", action="store_true", help="return once everything is healthy")
-    up.add_argument("--mode", choices=("latency", "failover"), default="latency")
-    up.add_argument(
-        "--near",
-        choices=REGIONS,
-        default=PRIMARY_REGION,
-        help="latency mode: the client's nearest region",
-    )
-    up.add_argument("--health-interval", type=_positive, default=1.0, metavar="SECONDS")
-    up.add_argument("--failure-threshold", type=_count, default=3, metavar="N")
-    up.add_argument("--recovery-threshold", type=_count, default=2, metavar="N")
+    # How a detached supervisor gets its settings: the whole config, saved by `up --detach`.
+    up.add_argument("--config", type=Path, help=argparse.SUPPRESS)
     add("down", "stop a detached sandbox")
     status = add("status", "where everything runs and how it is")
     status.add_argument("--json", action="store_true", help="machine-readable (fixed shape)")
@@ -106,7 +99,7 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from sandbox.supervisor import SandboxError
+    from sandbox.config import SandboxError
 
     try:
         return COMMANDS[args.sandbox_command](args)
@@ -114,177 +107,96 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from None
 
 
-def _up(args: argparse.Namespace) -> int:
-    from sandbox import supervisor
-    from sandbox.config import build_config
+def config_from(args: argparse.Namespace) -> SandboxConfig:
+    """The config the command's flags describe (the settings it has; defaults for the rest)."""
+    given = {f.name: getattr(args, f.name) for f in SandboxConfig.settings() if f.name in args}
+    return build_config(**given)
 
-    config = build_config(
-        args.port_base,
-        mode=args.mode,
-        near_region=args.near,
-        health_interval=args.health_interval,
-        failure_threshold=args.failure_threshold,
-        recovery_threshold=args.recovery_threshold,
-    )
+
+def _up(args: argparse.Namespace) -> int:
+    from sandbox import control, supervisor
+
+    config = SandboxConfig.load(args.config) if args.config else config_from(args)
     if args.detach:
-        argv = [
-            "--port-base", str(args.port_base),
-            "--mode", args.mode,
-            "--near", args.near,
-            "--health-interval", str(args.health_interval),
-            "--failure-threshold", str(args.failure_threshold),
-            "--recovery-threshold", str(args.recovery_threshold),
-        ]  # fmt: skip
-        return supervisor.start_detached(config, argv)
+        started = control.up(config, progress=lambda line: print(f"  {line}", flush=True))
+        print(f"bookstore sandbox is up: {started.front_door}")
+        print(f"  {started.blog}")
+        print(f"  stop it: bookstore sandbox down --port-base {started.port_base}")
+        return 0
     live = sys.stdout.isatty() and not os.environ.get("BOOKSTORE_SANDBOX_DETACHED")
     return supervisor.run_foreground(config, live=live)
 
 
 def _down(args: argparse.Namespace) -> int:
-    from sandbox.supervisor import stop_detached
+    from sandbox import control
 
-    stop_detached(args.port_base)
+    control.down(config_from(args))
     print("sandbox stopped")
     return 0
 
 
 def _status(args: argparse.Namespace) -> int:
-    from sandbox.status import sandbox_status, status_text
+    from sandbox import control
+    from sandbox.status import status_text
 
-    status = sandbox_status(args.port_base)
-    print(json.dumps(status, indent=2) if args.json else status_text(status))
+    status = control.status(config_from(args))
+    print(json.dumps(status.to_json(), indent=2) if args.json else status_text(status))
     return 0
 
 
-def _signal_region(args: argparse.Namespace, sig: signal.Signals) -> int:
-    from sandbox import procs
-    from sandbox.supervisor import running_state
-
-    state = running_state(args.port_base)
-    children = {n: c for n, c in state["children"].items() if c.get("region") == args.region}
-    for child in children.values():
-        procs.signal_group(int(child["pid"]), sig)
-    return len(children)
-
-
-def _reconcile_blog(port_base: int) -> None:
-    """Let the blog's database roles follow the regions at once (promote on an outage of the
-    primary, rejoin on restore); the supervisor retries every few seconds if this fails."""
-    from sandbox.blog import BlogError
-    from sandbox.supervisor import attached_blog, describe_blog_action, reconcile_blog
-
-    pair = attached_blog(port_base)
-    if pair is None:
-        return
-    try:
-        line = describe_blog_action(reconcile_blog(pair))
-    except BlogError as exc:
-        print(f"blog: failover step failed ({exc}); the supervisor retries it")
-        return
-    if line:
-        print(line)
-
-
 def _outage(args: argparse.Namespace) -> int:
-    count = _signal_region(args, signal.SIGSTOP)
-    print(f"{args.region} is out: {count} processes frozen")
-    _reconcile_blog(args.port_base)
-    print(f"  bring it back: bookstore sandbox restore {args.region}")
+    from sandbox import control
+
+    done = control.outage(config_from(args), args.region)
+    print(f"{done.region} is out: {done.processes} processes frozen")
+    if done.blog:
+        print(done.blog)
+    print(f"  bring it back: bookstore sandbox restore {done.region}")
     return 0
 
 
 def _restore(args: argparse.Namespace) -> int:
-    count = _signal_region(args, signal.SIGCONT)
-    print(f"{args.region} restored: {count} processes resumed; replication catches up")
-    _reconcile_blog(args.port_base)
+    from sandbox import control
+
+    done = control.restore(config_from(args), args.region)
+    print(f"{done.region} restored: {done.processes} processes resumed; replication catches up")
+    if done.blog:
+        print(done.blog)
     return 0
 
 
-def _blog_replication(port_base: int, pause: bool) -> None:
-    from sandbox.blog import BlogError
-    from sandbox.supervisor import attached_blog
-
-    pair = attached_blog(port_base)
-    if pair is None:
-        return
-    try:
-        if pause:
-            pair.pause_replication()
-        else:
-            pair.resume_replication()
-    except BlogError as exc:
-        print(f"blog: could not {'pause' if pause else 'resume'} replication: {exc}")
-        return
-    print(f"blog: database replication {'paused' if pause else 'resumed'}")
-
-
 def _partition(args: argparse.Namespace) -> int:
-    from sandbox.supervisor import load_config, running_state
+    from sandbox import control
 
-    running_state(args.port_base)
-    state_dir = load_config(args.port_base).state_dir
-    asked = time.time()
-    (state_dir / "partitioned").touch()
-    # Return only once the replicator has seen the pause between two steps, so that a write
-    # made after this command cannot be carried over by a step that was already running.
-    deadline = time.monotonic() + PAUSE_ACK_SECONDS
-    while not _replicator_paused_since(state_dir / "replicator.json", asked):
-        if time.monotonic() >= deadline:
-            # Nothing half-done: without the replicator's word the pause is taken back.
-            (state_dir / "partitioned").unlink(missing_ok=True)
-            raise CliError(
-                f"the replicator did not confirm the pause within {PAUSE_ACK_SECONDS:g} s, so"
-                " nothing was paused (is it running? see `bookstore sandbox status`)"
-            )
-        time.sleep(0.05)
-    _blog_replication(args.port_base, pause=True)
+    done = control.partition(config_from(args))
+    if done.blog:
+        print(done.blog)
     print("replication paused; both regions keep serving (heal: bookstore sandbox heal)")
     return 0
 
 
-def _replicator_paused_since(status_file: Path, asked: float) -> bool:
-    try:
-        status = json.loads(status_file.read_text())
-    except (OSError, ValueError):
-        return False
-    return bool(status.get("paused")) and float(status.get("writtenAt", 0)) >= asked
-
-
 def _heal(args: argparse.Namespace) -> int:
-    from sandbox.supervisor import load_config, running_state
+    from sandbox import control
 
-    running_state(args.port_base)
-    (load_config(args.port_base).state_dir / "partitioned").unlink(missing_ok=True)
-    _blog_replication(args.port_base, pause=False)
+    done = control.heal(config_from(args))
+    if done.blog:
+        print(done.blog)
     print("replication resumed")
     return 0
 
 
 def _seed(args: argparse.Namespace) -> int:
-    from sandbox.provision import seed_catalog
-    from sandbox.supervisor import load_config, running_state
+    from sandbox import control
 
-    running_state(args.port_base)
-    config = load_config(args.port_base)
-    count = seed_catalog(config.primary)
-    print(f"{count} books written to {config.primary.name}; replication copies them on")
+    done = control.seed(config_from(args))
+    print(f"{done.books} books written to {done.region}; replication copies them on")
     return 0
 
 
 def _logs(args: argparse.Namespace) -> int:
-    from sandbox.supervisor import load_config, running_state
+    from sandbox import control
 
-    running_state(args.port_base)
-    config = load_config(args.port_base)
-    directory = config.state_dir / "logs"
-    # The blog's servers log into its own directory (kept with its data).
-    every = sorted(directory.glob("*.log")) + sorted((config.blog_state_dir / "logs").glob("*.log"))
-    files = every
-    if args.component:
-        files = [f for f in files if f.stem == args.component]
-        if not files:
-            names = ", ".join(f.stem for f in every)
-            raise CliError(f"no log named {args.component!r}; there are: {names}")
+    files = control.log_files(config_from(args), args.component)
     for path in files:
         lines = path.read_text(errors="replace").splitlines()[-args.lines :]
         print(f"==> {path.stem} <==")

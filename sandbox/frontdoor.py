@@ -338,7 +338,7 @@ class FrontDoor:
         if self._blog is not None:
             return self._blog
         try:
-            state = json.loads((self.config.state_dir / "state.json").read_text())
+            state = json.loads(self.config.state_file.read_text())
         except (OSError, ValueError):
             return None
         if (state.get("blog") or {}).get("status") != "running":

@@ -267,8 +267,8 @@ class Replicator:
         self.config = config
         self.regions = list(config.regions)
         self.stats = Stats()
-        self.paused_file = config.state_dir / "partitioned"
-        self.status_file = config.state_dir / "replicator.json"
+        self.paused_file = config.partition_flag
+        self.status_file = config.replicator_status_file
         self.backoff_until: dict[str, float] = {r.name: 0.0 for r in self.regions}
         self.tables: list[TableReplicator] = []
         clients = {

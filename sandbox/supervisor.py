@@ -1,12 +1,12 @@
 """Start, watch and stop one sandbox; the state file other commands read.
 
-`.sandbox/<port-base>/` holds `config.json` (ports, names; children read it), `state.json`
+`.sandbox/<port-base>/` holds the config (ports, names; children read it), the state file
 (the supervisor's pid and each child's pid/process group; `phase` becomes `running` once
-everything answers), `logs/`, and the control file `partitioned`. The supervisor removes all
-but the logs when it stops.
+everything answers), the logs, and the partition flag; `SandboxConfig` names each of them. The
+supervisor removes all but the logs when it stops.
 
-The blog tier (`sandbox.blog`, WordPress over a replicated MariaDB pair) lives in
-`.sandbox/<port-base>/blog/` and is kept across restarts. Its process groups are registered
+The blog tier (`sandbox.blog`, WordPress over a replicated MariaDB pair) lives in the config's
+`blog_state_dir` and is kept across restarts. Its process groups are registered
 as children of their region in `state.json`, so `outage`/`restore`/`down` and the stale
 clean-up reach them like any other child. Failover follows the regions' process state: see
 `reconcile_blog`.
@@ -23,15 +23,16 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any, TextIO
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from sandbox import procs
 from sandbox.blog import BlogError, BlogPair, BlogRegion, find_missing, install_hint
-from sandbox.config import SandboxConfig, state_dir, url, write_json_atomic
+from sandbox.config import SandboxConfig, build_config, url, write_json_atomic
+from sandbox.config import SandboxError as SandboxError  # re-exported for its callers
 from sandbox.provision import provision
 
 STARTUP_TIMEOUT_SECONDS = 90.0
@@ -39,10 +40,6 @@ STARTUP_TIMEOUT_SECONDS = 90.0
 BLOG_STARTUP_TIMEOUT_SECONDS = 150.0
 # How often the supervisor checks whether the blog's database roles follow the regions' state.
 BLOG_WATCH_INTERVAL_SECONDS = 2.0
-
-
-class SandboxError(Exception):
-    """Something a user can act on: a port in use, a sandbox already running, ..."""
 
 
 @dataclass(frozen=True)
@@ -69,13 +66,9 @@ def find_redis() -> RedisBinary:
 # -- state -------------------------------------------------------------------------------
 
 
-def state_file(port_base: int) -> Path:
-    return state_dir(port_base) / "state.json"
-
-
 def read_state(port_base: int) -> dict[str, Any] | None:
     try:
-        state: dict[str, Any] = json.loads(state_file(port_base).read_text())
+        state: dict[str, Any] = json.loads(build_config(port_base).state_file.read_text())
     except (OSError, ValueError):
         return None
     return state
@@ -92,7 +85,8 @@ def running_state(port_base: int) -> dict[str, Any]:
 
 
 def load_config(port_base: int) -> SandboxConfig:
-    return SandboxConfig.load(state_dir(port_base) / "config.json")
+    """The config the sandbox on `port_base` was started with."""
+    return SandboxConfig.load(build_config(port_base).config_file)
 
 
 # -- the blog tier -------------------------------------------------------------------------
@@ -114,7 +108,7 @@ def attached_blog(port_base: int) -> BlogPair | None:
     if (state.get("blog") or {}).get("status") != "running":
         return None
     try:
-        return BlogPair.attach(state_dir(port_base) / "blog")
+        return BlogPair.attach(build_config(port_base).blog_state_dir)
     except (OSError, ValueError, KeyError):
         return None
 
@@ -184,10 +178,8 @@ def clean_stale(port_base: int) -> None:
 
 
 def remove_state(port_base: int) -> None:
-    directory = state_dir(port_base)
-    for name in ("state.json", "config.json", "partitioned", "replicator.json"):
-        with contextlib.suppress(FileNotFoundError):
-            (directory / name).unlink()
+    for path in build_config(port_base).transient_files:
+        path.unlink(missing_ok=True)
 
 
 def check_ports(config: SandboxConfig) -> None:
@@ -218,9 +210,9 @@ class Supervisor:
         self.children: list[Child] = []
         self.phase = "starting"
         self.progress = ""
-        self.logs = config.state_dir / "logs"
+        self.logs = config.logs_dir
         self.redis = find_redis()
-        self.config_path = config.state_dir / "config.json"
+        self.config_path = config.config_file
         self.out = out if out is not None else sys.stdout
         # Progress lines on `out` while starting; otherwise only in the state, where
         # `up --detach` shows them (a script reading `up`'s output expects "is up" first).
@@ -271,7 +263,7 @@ class Supervisor:
                     "region": region,
                     "port": None,
                 }
-        write_json_atomic(self.config.state_dir / "state.json", state)
+        write_json_atomic(self.config.state_file, state)
 
     def _wait_port(self, child: Child, port: int) -> None:
         def ready() -> bool:
@@ -309,7 +301,7 @@ class Supervisor:
             self.say(f"blog: disabled, packages missing; to enable it: {hint}")
             return
         self.blog = blog_pair(self.config)
-        first = not (self.config.blog_state_dir / "pair.json").exists()
+        first = not self.config.blog_pair_file.exists()
         self.blog_info = {"status": "starting", "stateDir": str(self.config.blog_state_dir)}
         self.say(
             "blog: starting MariaDB + WordPress in both regions"
@@ -404,6 +396,28 @@ class Supervisor:
         config.save()
         self.write_state()
         self.start_blog()
+        self._start_data(config)
+        config = provision(config)
+        config.save()
+        self.config = config
+        replicator = self._start_services(config)
+        procs.wait_until(
+            lambda: self._alive(replicator) and config.replicator_status_file.exists(),
+            STARTUP_TIMEOUT_SECONDS,
+            "the replicator",
+        )
+        procs.wait_until(
+            lambda: all(self._alive(c) for c in self.children) and all_healthy(config),
+            STARTUP_TIMEOUT_SECONDS,
+            "healthy regions",
+        )
+        self.finish_blog()
+        self.phase = "running"
+        self.progress = ""
+        self.write_state()
+
+    def _start_data(self, config: SandboxConfig) -> None:
+        """Each region's moto (DynamoDB, S3, Cognito) and Redis, until they listen."""
         started = []
         for region in config.regions:
             moto = self._spawn(
@@ -412,37 +426,27 @@ class Supervisor:
                 region.name,
                 region.moto_port,
             )
-            redis_dir = config.state_dir / f"redis-{region.name}"
+            redis_dir = config.redis_dir(region.name)
             redis_dir.mkdir(exist_ok=True)
-            redis = self._spawn(
-                f"redis-{region.name}",
-                [
-                    self.redis.path,
-                    "--bind",
-                    "127.0.0.1",
-                    "--port",
-                    str(region.redis_port),
-                    "--save",
-                    "",
-                    "--appendonly",
-                    "no",
-                    "--protected-mode",
-                    "no",
-                    "--dir",
-                    str(redis_dir),
-                ],
-                region.name,
-                region.redis_port,
-            )
+            redis_argv = [
+                self.redis.path,
+                "--bind", "127.0.0.1",
+                "--port", str(region.redis_port),
+                "--save", "",
+                "--appendonly", "no",
+                "--protected-mode", "no",
+                "--dir", str(redis_dir),
+            ]  # fmt: skip
+            redis = self._spawn(f"redis-{region.name}", redis_argv, region.name, region.redis_port)
             started += [(moto, region.moto_port), (redis, region.redis_port)]
         for child, port in started:
             self._wait_port(child, port)
-        config = provision(config)
-        config.save()
-        self.config = config
+
+    def _start_services(self, config: SandboxConfig) -> Child:
+        """The replicator, each region's poller and gateway, then the front door; returns the
+        replicator, which must have pinned its stream positions before the sandbox runs."""
         # Nothing writes before the front door opens (gateways only answer health checks,
-        # pollers only read), so the rest starts at once; the replicator must have pinned its
-        # stream positions before the sandbox is declared running.
+        # pollers only read), so all of them start at once.
         replicator = self._spawn(
             "replicator",
             procs.python_module("sandbox.replicator", "--config", str(self.config_path)),
@@ -474,20 +478,7 @@ class Supervisor:
             port=config.front_door_port,
         )
         self._wait_port(front, config.front_door_port)
-        procs.wait_until(
-            lambda: self._alive(replicator) and (config.state_dir / "replicator.json").exists(),
-            STARTUP_TIMEOUT_SECONDS,
-            "the replicator",
-        )
-        procs.wait_until(
-            lambda: all(self._alive(c) for c in self.children) and all_healthy(config),
-            STARTUP_TIMEOUT_SECONDS,
-            "healthy regions",
-        )
-        self.finish_blog()
-        self.phase = "running"
-        self.progress = ""
-        self.write_state()
+        return replicator
 
     def _alive(self, child: Child) -> bool:
         if child.process.poll() is not None:
@@ -520,7 +511,7 @@ class Supervisor:
                 child.process.wait(timeout=2)
         remove_state(self.config.port_base)
         for region in self.config.regions:
-            shutil.rmtree(self.config.state_dir / f"redis-{region.name}", ignore_errors=True)
+            shutil.rmtree(self.config.redis_dir(region.name), ignore_errors=True)
 
 
 def all_healthy(config: SandboxConfig) -> bool:
@@ -565,7 +556,7 @@ def run_foreground(config: SandboxConfig, live: bool, out: TextIO = sys.stdout) 
             if live:
                 from sandbox.status import status_line
 
-                line = status_line(supervisor.config.port_base)
+                line = status_line(supervisor.config)
                 _say(out, "\r" + line.ljust(120)[:160])
             time.sleep(1)
     except KeyboardInterrupt:
@@ -586,15 +577,20 @@ def _say(out: TextIO, text: str) -> None:
         out.flush()
 
 
-def start_detached(config: SandboxConfig, argv: list[str]) -> int:
-    """Start a supervisor in the background and return once it reports `running`."""
+def start_detached(
+    config: SandboxConfig, progress: Callable[[str], None] | None = None
+) -> dict[str, Any]:
+    """Start a supervisor for `config` in the background and return its state once it reports
+    `running`; `progress` hears each step it reports on the way."""
     clean_stale(config.port_base)
     check_ports(config)
-    logs = config.state_dir / "logs"
-    logs.mkdir(parents=True, exist_ok=True)
-    log_path = config.state_dir / "supervisor.log"
+    config.logs_dir.mkdir(parents=True, exist_ok=True)
+    # The supervisor reads the whole config from its file (and writes it again once started).
+    config.save()
+    log_path = config.supervisor_log
     env = procs.child_env({"BOOKSTORE_SANDBOX_DETACHED": "1"})
-    process = procs.spawn(procs.bookstore_command("sandbox", "up", *argv), log_path, env)
+    argv = ["sandbox", "up", "--config", str(config.config_file)]
+    process = procs.spawn(procs.bookstore_command(*argv), log_path, env)
     deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS + BLOG_STARTUP_TIMEOUT_SECONDS + 30
     shown = ""
     while time.monotonic() < deadline:
@@ -604,15 +600,12 @@ def start_detached(config: SandboxConfig, argv: list[str]) -> int:
             raise SandboxError(f"the sandbox did not start: {tail[0]}")
         state = read_state(config.port_base)
         if state is not None and state["supervisorPid"] == process.pid:
-            progress = str(state.get("progress") or "")
-            if progress and progress != shown:
-                shown = progress
-                print(f"  {progress}", flush=True)
+            said = str(state.get("progress") or "")
+            if said and said != shown and progress is not None:
+                progress(said)
+            shown = said or shown
             if state.get("phase") == "running":
-                print(f"bookstore sandbox is up: {config.front_door_url}")
-                print(f"  {blog_summary(config, state.get('blog') or {})}")
-                print(f"  stop it: bookstore sandbox down --port-base {config.port_base}")
-                return 0
+                return state
         time.sleep(0.2)
     procs.stop_group(process.pid)
     raise SandboxError("the sandbox did not become healthy in time; see " + str(log_path))

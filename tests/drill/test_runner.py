@@ -194,24 +194,6 @@ def test_blog_fault_without_a_blog_tier_says_so(
     assert fake.restored == []  # nothing was broken
 
 
-def test_sandbox_status_blog_shapes_are_both_understood(monkeypatch: pytest.MonkeyPatch) -> None:
-    from drill.sandbox_target import SandboxTarget
-
-    status = {
-        "frontDoor": "http://127.0.0.1:1",
-        "regions": {
-            P: {"role": "primary", "blog": "http://127.0.0.1:2", "dbRole": "primary"},
-            S: {"role": "secondary", "blog": {"url": "http://127.0.0.1:3", "dbRole": "replica"}},
-        },
-    }
-    target = SandboxTarget.__new__(SandboxTarget)
-    monkeypatch.setattr(target, "read_status", lambda: status)
-    views = target.blog()
-    assert views[P].url == "http://127.0.0.1:2"
-    assert views[P].db_role == "primary"
-    assert views[S].db_role == "replica"
-
-
 def test_a_fault_the_target_cannot_cause_is_refused_before_anything_happens(
     fake: FakeTarget, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

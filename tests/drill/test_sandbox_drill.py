@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import random
 import signal
 import subprocess
 import sys
@@ -26,21 +25,13 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.config import build_config
+from sandbox.config import SandboxConfig, build_config, free_port_base
 from sandbox.procs import port_in_use
 from tests.drill.drill_process import run_drill_process
 
 REPO = Path(__file__).resolve().parents[2]
 DRILL_TIMEOUT_SECONDS = 300
 MAX_RTO, MAX_RPO = 12.0, 5.0
-
-
-def free_port_base() -> int:
-    # 9100 first (the documented one), else any free block, so parallel runs cannot collide.
-    for base in [9100] + [random.randrange(20000, 60000, 100) for _ in range(200)]:
-        if not any(port_in_use(p) for p in build_config(base).ports()):
-            return base
-    raise RuntimeError("no free port range")
 
 
 @dataclass
@@ -54,9 +45,13 @@ class Box:
         env["PYTHONPATH"] = os.pathsep.join([str(REPO / "functions"), str(REPO)])
         return env
 
+    @property
+    def config(self) -> SandboxConfig:
+        return build_config(self.port_base, home=str(self.home))
+
     def pids(self) -> list[int]:
         try:
-            state = json.loads((self.home / str(self.port_base) / "state.json").read_text())
+            state = json.loads(self.config.state_file.read_text())
         except (OSError, ValueError):
             return []
         return [int(state["supervisorPid"])] + [int(c["pid"]) for c in state["children"].values()]

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import random
 import signal
 import subprocess
 import time
@@ -25,20 +24,10 @@ from typing import Any
 import boto3
 import pytest
 
-from sandbox.config import build_config
-from sandbox.procs import bookstore_command, pid_alive, port_in_use, port_listening
+from sandbox.config import SandboxConfig, build_config, free_port_base
+from sandbox.procs import bookstore_command, pid_alive, port_listening
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def free_port_base() -> int:
-    # Below Linux's ephemeral range (32768 and up), so that no client socket of this busy
-    # machine takes one of the ports between the check and the start.
-    for _ in range(200):
-        base = random.randrange(20000, 32700, 100)
-        if not any(port_in_use(p) for p in build_config(base).ports()):
-            return base
-    raise RuntimeError("no free port range")
 
 
 @dataclass
@@ -78,12 +67,17 @@ class Sandbox:
         return self.status
 
     @property
+    def config(self) -> SandboxConfig:
+        """Its ports and where its files are (under the home its processes are given)."""
+        return build_config(self.port_base, home=str(self.home))
+
+    @property
     def state_dir(self) -> Path:
-        return self.home / str(self.port_base)
+        return self.config.state_dir
 
     def child_pids(self) -> list[int]:
         try:
-            state = json.loads((self.state_dir / "state.json").read_text())
+            state = json.loads(self.config.state_file.read_text())
         except (OSError, ValueError):
             return []
         return [int(state["supervisorPid"])] + [int(c["pid"]) for c in state["children"].values()]
@@ -120,7 +114,7 @@ def assert_nothing_left(box: Sandbox, pids: list[int]) -> None:
         return {
             "ports": [p for p in ports if port_listening(p)],
             "pids": [p for p in pids if pid_alive(p)],
-            "state": (box.state_dir / "state.json").exists(),
+            "state": box.config.state_file.exists(),
         }
 
     # A process that just got SIGKILL may take a moment to disappear on a busy machine.

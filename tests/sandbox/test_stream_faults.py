@@ -121,12 +121,12 @@ class Region:
         return {item["book"]["id"]: item["sold"] for item in reply.body["items"]}
 
     def pid(self, child: str) -> int:
-        state = json.loads((self.sandbox.state_dir / "state.json").read_text())
+        state = json.loads(self.sandbox.config.state_file.read_text())
         return int(state["children"][f"{child}-{self.name}"]["pid"])
 
     @property
     def poller_log(self) -> Path:
-        return self.sandbox.state_dir / "logs" / f"poller-{self.name}.log"
+        return self.sandbox.config.logs_dir / f"poller-{self.name}.log"
 
     def log_size(self) -> int:
         return self.poller_log.stat().st_size
