@@ -25,18 +25,28 @@ class CliError(Exception):
     """A user-facing error: printed as one line, exit status 2."""
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(wanted: str | None = None) -> argparse.ArgumentParser:
+    """The parser; only the module of `wanted` (every module when None) is imported to add
+    its arguments, so a command pays for its own imports only."""
     parser = argparse.ArgumentParser(prog="bookstore", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, (module_name, help_text) in COMMANDS.items():
         command = sub.add_parser(name, help=help_text, description=help_text)
         command.set_defaults(_module=module_name)
-        importlib.import_module(module_name).register(command)
+        if wanted is None or wanted == name:
+            importlib.import_module(module_name).register(command)
     return parser
 
 
+def _command_named(argv: Sequence[str]) -> str:
+    """The command the arguments name ("" when none does: argparse then says what is wrong)."""
+    first = next((arg for arg in argv if not arg.startswith("-")), "")
+    return first if first in COMMANDS else ""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(_command_named(argv))
     args = parser.parse_args(argv)
     module = importlib.import_module(args._module)
     try:

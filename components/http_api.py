@@ -18,7 +18,7 @@ import pulumi_aws as aws
 from components.aws_helpers import validated_certificate
 from components.identity import UserPoolRef
 
-# The API contract (design section 3): (method, path, needs a Cognito token).
+# The API contract (docs/openapi.json): (method, path, needs a Cognito token).
 API_ROUTES: tuple[tuple[str, str, bool], ...] = (
     ("GET", "/health", False),
     ("GET", "/books", False),

@@ -2,7 +2,7 @@
 
 Every operation of `docs/openapi.json`, with schemathesis' positive (schema-valid) and negative
 (schema-violating) requests, sent with a valid Cognito token and without one. Every response
-is held to the API contract (design section 3), see `contract_problems`:
+is held to the API contract (`docs/openapi.json`), see `contract_problems`:
 
 - no status of 500 or more;
 - every 4xx is the contract's error JSON, `{"error": {"code", "message", "field"?}}`; the one
