@@ -50,6 +50,8 @@ class GateState:
     detail: str
     present_at: float | None = None
     answered: tuple[str, ...] = ()
+    started: Probe | None = None
+    caught_up: Probe | None = None
 
 
 def _iso(seconds: float) -> str:
@@ -91,8 +93,9 @@ class FailbackGate:
         # A probe whose `since` is this same record belongs to this absence already (another
         # check started it, or recording the time failed): starting again would only move
         # the goal the other region is answering.
+        started = None
         if away and last_seen is not None and (probe is None or probe.since < last_seen):
-            probe = Probe(self._region, self._new_token(), last_seen)
+            probe = started = Probe(self._region, self._new_token(), last_seen)
             self._markers.put_probe(probe)
         if probe is None:
             return GateState(False, "open", now, answered)
@@ -103,11 +106,12 @@ class FailbackGate:
                 f"catching-up: away since {_iso(probe.since)}; waiting for the other region's"
                 f" acknowledgement to replicate into {waiting}"
             )
-            return GateState(True, detail, now, answered)
+            return GateState(True, detail, now, answered, started=started)
         if not self._markers.delete_probe(probe):
             # A newer catch-up replaced this one between the read and now.
-            return GateState(True, "catching-up: a newer catch-up started", now, answered)
-        return GateState(False, "open (caught up)", now, answered)
+            detail = "catching-up: a newer catch-up started"
+            return GateState(True, detail, now, answered, started=started)
+        return GateState(False, "open (caught up)", now, answered, started, caught_up=probe)
 
     def _answer(self, markers: Markers) -> tuple[str, ...]:
         """Acknowledges the other regions' probes not yet answered from here."""

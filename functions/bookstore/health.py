@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import redis
+from aws_lambda_powertools import Logger
 from botocore.exceptions import BotoCoreError, ClientError
 
 from bookstore.data import clients
@@ -14,6 +15,8 @@ from bookstore.data.markers import MarkerStore
 from bookstore.failback import FailbackGate, GateState
 from bookstore.models import HealthReport
 from bookstore.settings import Settings
+
+logger = Logger(service="bookstore")
 
 
 class Heartbeat(Protocol):
@@ -63,6 +66,8 @@ def check_health(
         checks["dynamodb"] = f"error: {type(exc).__name__}"
     checks["fence"] = "fenced" if fenced else "open"
     checks["failback"] = state.detail if state is not None else "unknown"
+    if state is not None:
+        _log_transitions(state)
     if state is not None and state.present_at is not None and checks["redis"] == "ok":
         try:
             heartbeat.record(state.present_at)
@@ -80,3 +85,21 @@ def check_health(
     else:
         status, code = "ok", 200
     return HealthResult(HealthReport(status=status, region=region, checks=checks), code)
+
+
+def _log_transitions(state: GateState) -> None:
+    """The catch-up's steps, for the operator (and the sandbox tests) to follow."""
+    if state.started is not None:
+        logger.warning(
+            "failback catch-up started",
+            token=state.started.token,
+            away_since=state.started.since,
+        )
+    if state.caught_up is not None:
+        logger.info(
+            "failback caught up",
+            token=state.caught_up.token,
+            away_since=state.caught_up.since,
+        )
+    for region in state.answered:
+        logger.info("failback probe acknowledged", probe_region=region)

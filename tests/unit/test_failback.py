@@ -136,6 +136,7 @@ def test_away_starts_a_probe_and_stays_shut_until_every_table_has_the_ack(clock:
     assert state.present_at == clock.now
     assert "Cart, Orders, Books" in state.detail
     assert r_tables.read().probes[BACK] == Probe(BACK, "token-1", last)
+    assert state.started == Probe(BACK, "token-1", last)
 
     # The probe reaches the other region, whose next health check answers it once.
     r_tables.replicate_to(o_tables, "Cart")
@@ -154,6 +155,7 @@ def test_away_starts_a_probe_and_stays_shut_until_every_table_has_the_ack(clock:
     o_tables.replicate_to(r_tables, "Cart")
     state = r_gate.check(last_seen=clock.now)
     assert (state.catching_up, state.detail) == (False, "open (caught up)")
+    assert (state.started, state.caught_up) == (None, Probe(BACK, "token-1", last))
     assert BACK not in r_tables.read().probes
     # And the next check is an ordinary one.
     assert r_gate.check(last_seen=clock.now).detail == "open"
