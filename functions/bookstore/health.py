@@ -36,7 +36,6 @@ def build_gate(settings: Settings) -> FailbackGate:
     markers = MarkerStore(
         cart=clients.health_table(settings.cart_table),
         orders=clients.health_table(settings.orders_table),
-        books=clients.health_table(settings.books_table),
     )
     return FailbackGate(settings.region, settings.failback_away_seconds, markers)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from bookstore.data.markers import BOOKS_SYSTEM_PREFIX
 from bookstore.data.paging import all_items
 from bookstore.data.table import ItemTable
 from bookstore.tables import BOOKS, FENCE_ITEM_PREFIX
@@ -35,8 +34,7 @@ def cursor_key(item: Item, by_category: bool) -> dict[str, str]:
 
 
 def is_book_item(item: Item) -> bool:
-    # The fence and the failback gate's markers share the table under reserved ids.
-    return not str(item.get(BOOK_KEY, "")).startswith((FENCE_ITEM_PREFIX, BOOKS_SYSTEM_PREFIX))
+    return not str(item.get(BOOK_KEY, "")).startswith(FENCE_ITEM_PREFIX)
 
 
 class BooksRepository:

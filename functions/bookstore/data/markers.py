@@ -1,13 +1,15 @@
 """The failback gate's reserved items, kept in the replicated tables beside the shoppers' data.
 
 A returning region writes a probe (in the Cart table); the other region answers it with an
-acknowledgement in every table the shoppers read after a write. Each table replicates in order
-behind the writes made before it, so an acknowledgement that has arrived in a table says the
-writes queued before it have arrived too (see docs/failback.md for what that holds on AWS).
+acknowledgement in every table a shopper writes and reads back: Cart and Orders. (Shoppers never
+write Books, and answering there would need the API to be allowed to write the catalog.) Each
+table replicates in order behind the writes made before it, so an acknowledgement that has
+arrived in a table says the writes queued before it have arrived too (see docs/failback.md for
+what that holds on AWS).
 
-The keys cannot meet a shopper's: customer ids are Cognito `sub`s (UUIDs) and book ids are
-lower-case slugs, so `__system__` is neither. Everything here but `MarkerStore` is plain code
-without boto3, so that the stream function can tell these items apart on a cold start.
+All of them sit under the customer id `__system__`, which no shopper has: customer ids are
+Cognito `sub`s (UUIDs). Everything here but `MarkerStore` is plain code without boto3, so that
+the stream function can tell these items apart on a cold start.
 """
 
 from __future__ import annotations
@@ -17,18 +19,15 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from bookstore.tables import BOOKS, CART, ORDERS
+from bookstore.tables import CART, ORDERS
 
 if TYPE_CHECKING:
     from bookstore.data.table import ItemTable
 
 SYSTEM_PARTITION = "__system__"
-# The Books table has no sort key: its reserved items are ids under this prefix instead.
-BOOKS_SYSTEM_PREFIX = f"{SYSTEM_PARTITION}#"
 PROBE_PREFIX = "failback-probe#"
 ACK_PREFIX = "failback-ack#"
 
-BOOK_KEY = BOOKS.hash_key.name
 CART_CUSTOMER, CART_BOOK = CART.key_names()
 ORDERS_CUSTOMER, ORDERS_ORDER = ORDERS.key_names()
 
@@ -36,10 +35,8 @@ Item = dict[str, Any]
 
 
 def is_reserved_item(item: Mapping[str, Any]) -> bool:
-    """True for the gate's items in any of the tables (a stream image or keys will do too)."""
-    if item.get(CART_CUSTOMER) == SYSTEM_PARTITION or item.get(ORDERS_CUSTOMER) == SYSTEM_PARTITION:
-        return True
-    return str(item.get(BOOK_KEY, "")).startswith(BOOKS_SYSTEM_PREFIX)
+    """True for the gate's items in any table (a stream image or keys will do too)."""
+    return SYSTEM_PARTITION in (item.get(CART_CUSTOMER), item.get(ORDERS_CUSTOMER))
 
 
 @dataclass(frozen=True)
@@ -64,10 +61,9 @@ class Markers:
 class MarkerStore:
     """The gate's items in one region's own (local) copy of the tables."""
 
-    def __init__(self, cart: ItemTable, orders: ItemTable, books: ItemTable) -> None:
+    def __init__(self, cart: ItemTable, orders: ItemTable) -> None:
         self._cart = cart
         self._orders = orders
-        self._books = books
 
     def read(self) -> Markers:
         probes: dict[str, Probe] = {}
@@ -114,7 +110,6 @@ class MarkerStore:
         self._orders.put_item(
             {ORDERS_CUSTOMER: SYSTEM_PARTITION, ORDERS_ORDER: ACK_PREFIX + probe.region, **fields}
         )
-        self._books.put_item({BOOK_KEY: BOOKS_SYSTEM_PREFIX + ACK_PREFIX + probe.region, **fields})
         self._cart.put_item({**_cart_key(ACK_PREFIX + probe.region), **fields})
 
     def missing_acks(self, probe: Probe) -> list[str]:
@@ -124,10 +119,6 @@ class MarkerStore:
             ORDERS.logical_name: (
                 self._orders,
                 {ORDERS_CUSTOMER: SYSTEM_PARTITION, ORDERS_ORDER: ACK_PREFIX + probe.region},
-            ),
-            BOOKS.logical_name: (
-                self._books,
-                {BOOK_KEY: BOOKS_SYSTEM_PREFIX + ACK_PREFIX + probe.region},
             ),
         }
         missing = []
