@@ -83,8 +83,10 @@ def test_a_restored_region_stays_out_while_the_survivors_orders_are_held_back(
         assert "waiting for" in health.body["checks"]["failback"]
         # The region itself answers (only its health check keeps traffic away)...
         assert http("GET", f"{primary}/books?limit=1").status == 200
-        # ...and has not got the orders: sending shoppers here now would lose them.
-        assert not any(_readable(primary, token, [order_id]) for order_id in placed)
+        # ...and has not got the orders: sending shoppers here now would lose them. (The
+        # first may be there: the replicator's write of it, timed out against the frozen
+        # region, can still land when it resumes; the ones queued behind it cannot.)
+        assert not any(_readable(primary, token, [order_id]) for order_id in placed[1:])
         polls += 1
         time.sleep(0.3)
     assert polls >= 3
