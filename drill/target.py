@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bookstore.data.markers import is_reserved_item
 from bookstore.tables import TableDefinition
 from drill.load import Cognito
 from drill.model import FaultFacts, Sample
@@ -25,7 +26,8 @@ def scan_items(client: Any, table_name: str) -> list[dict[str, Any]]:
     for page in client.get_paginator("scan").paginate(TableName=table_name, ConsistentRead=True):
         for raw in page.get("Items", []):
             items.append({k: deserializer.deserialize(v) for k, v in raw.items()})
-    return items
+    # The failback gate's markers are no shopper's data: left out of every count and diff.
+    return [item for item in items if not is_reserved_item(item)]
 
 
 class DrillError(Exception):

@@ -19,6 +19,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from bookstore.data import cache
+from bookstore.data.markers import is_reserved_item
 from bookstore.leaderboard import Leaderboard, tally_from_item
 from bookstore.settings import get_settings
 
@@ -49,6 +50,8 @@ def record_handler(record: DynamoDBRecord) -> None:
     counted_events = (DynamoDBRecordEventName.INSERT, DynamoDBRecordEventName.MODIFY)
     if record.event_name not in counted_events or record.dynamodb is None:
         return
+    if is_reserved_item(record.dynamodb.keys or {}):
+        return  # the failback gate's acknowledgement, not an order
     try:
         tally = tally_from_item(record.dynamodb.new_image)
     except ValueError as exc:

@@ -49,6 +49,8 @@ def region_env(config: SandboxConfig, region: RegionConfig) -> dict[str, str]:
         "AWS_DEFAULT_REGION": region.name,
         "AWS_ENDPOINT_URL": region.aws_endpoint,
         "REDIS_URL": region.redis_url,
+        # One front-door checker: any outage that fails a region over outlasts this.
+        "FAILBACK_AWAY_SECONDS": str(config.health_interval * config.failure_threshold),
         "SITE_ORIGIN": config.front_door_url,
         "POWERTOOLS_SERVICE_NAME": "bookstore",
         "POWERTOOLS_TRACE_DISABLED": "true",

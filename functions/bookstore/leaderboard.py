@@ -20,6 +20,7 @@ from typing import Any, cast
 
 import redis
 
+from bookstore.data.markers import is_reserved_item
 from bookstore.identifiers import is_book_id
 from bookstore.tables import ORDERS
 
@@ -91,6 +92,8 @@ def countable(items: Iterable[Mapping[str, Any]]) -> Iterator[OrderTally]:
     """The tallies of the orders among `items`; a malformed item (which the stream handler
     reports and skips too) is left out rather than stopping a rebuild for good."""
     for item in items:
+        if is_reserved_item(item):
+            continue
         try:
             yield tally_from_item(item)
         except ValueError:

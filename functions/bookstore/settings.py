@@ -16,6 +16,11 @@ from bookstore.tables import TABLES, TableDefinition
 # Plain code rather than a pydantic model: the stream function reads these too, and pydantic
 # would be the largest import of its cold start after redis-py (see bench/RESULTS.md).
 MAX_TIMEOUT_SECONDS = 10.0
+# The failback gate's away threshold: a region whose health checks stopped for longer than this
+# was out and catches up before it takes traffic again (see docs/failback.md). The default
+# fits Route 53 checks every 10 s with a failure threshold of 3.
+DEFAULT_AWAY_SECONDS = 20.0
+MAX_AWAY_SECONDS = 3600.0
 
 
 def table_env_var(table: TableDefinition) -> str:
@@ -35,19 +40,20 @@ class Settings:
     leaderboard_key: str = "bestsellers"
     health_timeout_seconds: float = 1.0
     redis_timeout_seconds: float = 1.0
+    failback_away_seconds: float = DEFAULT_AWAY_SECONDS
 
 
 class SettingsError(RuntimeError):
     """The environment does not describe a usable configuration."""
 
 
-def _timeout(raw: str) -> float | None:
-    """Seconds in (0, 10], or None when `raw` is not such a number."""
+def _timeout(raw: str, maximum: float = MAX_TIMEOUT_SECONDS) -> float | None:
+    """Seconds in (0, maximum], or None when `raw` is not such a number."""
     try:
         value = float(raw)
     except ValueError:
         return None
-    return value if math.isfinite(value) and 0 < value <= MAX_TIMEOUT_SECONDS else None
+    return value if math.isfinite(value) and 0 < value <= maximum else None
 
 
 def settings_from_env(env: dict[str, str] | None = None) -> Settings:
@@ -62,6 +68,9 @@ def settings_from_env(env: dict[str, str] | None = None) -> Settings:
     timeouts = {
         "health_timeout_seconds": _timeout(env.get("HEALTH_TIMEOUT_SECONDS", "1.0")),
         "redis_timeout_seconds": _timeout(env.get("REDIS_TIMEOUT_SECONDS", "1.0")),
+        "failback_away_seconds": _timeout(
+            env.get("FAILBACK_AWAY_SECONDS", str(DEFAULT_AWAY_SECONDS)), MAX_AWAY_SECONDS
+        ),
     }
     bad = [name for name, value in {**required, **timeouts}.items() if not value]
     if bad:
@@ -77,6 +86,7 @@ def settings_from_env(env: dict[str, str] | None = None) -> Settings:
         leaderboard_key=env.get("LEADERBOARD_KEY") or "bestsellers",
         health_timeout_seconds=float(timeouts["health_timeout_seconds"] or 1.0),
         redis_timeout_seconds=float(timeouts["redis_timeout_seconds"] or 1.0),
+        failback_away_seconds=float(timeouts["failback_away_seconds"] or DEFAULT_AWAY_SECONDS),
     )
 
 

@@ -19,7 +19,7 @@ def test_health_is_ok_when_dynamodb_and_redis_answer(api: Api) -> None:
     assert response.body == {
         "status": "ok",
         "region": REGION,
-        "checks": {"dynamodb": "ok", "redis": "ok", "fence": "open"},
+        "checks": {"dynamodb": "ok", "redis": "ok", "fence": "open", "failback": "open"},
     }
 
 

@@ -23,3 +23,26 @@ def redis_client() -> redis.Redis:
         decode_responses=True,
         health_check_interval=30,
     )
+
+
+# When this region last answered a health check able to serve. In the region's own Redis on
+# purpose: it must not replicate, since each region asks whether it itself was away.
+HEARTBEAT_KEY = "failback:last-seen"
+
+
+class RedisHeartbeat:
+    """The failback gate's record of presence; Redis errors reach the caller."""
+
+    def __init__(self, client: redis.Redis, key: str = HEARTBEAT_KEY) -> None:
+        self._redis = client
+        self._key = key
+
+    def last_seen(self) -> float | None:
+        raw = self._redis.get(self._key)
+        try:
+            return float(str(raw)) if raw is not None else None
+        except ValueError:
+            return None  # not ours to interpret: as if there were no record
+
+    def record(self, at: float) -> None:
+        self._redis.set(self._key, f"{at:.3f}")

@@ -24,9 +24,15 @@ router = Router()
 def health() -> Response[str]:
     # Imported on first use: they need redis-py, which the other routes' cold starts skip.
     from bookstore.data import cache
-    from bookstore.health import check_health
+    from bookstore.health import build_gate, check_health
 
-    result = check_health(get_settings().region, services.health_books(), cache.redis_client())
+    settings = get_settings()
+    result = check_health(
+        settings.region,
+        services.health_books(),
+        cache.RedisHeartbeat(cache.redis_client()),
+        build_gate(settings),
+    )
     return Response(
         status_code=result.status_code,
         content_type=content_types.APPLICATION_JSON,
