@@ -34,6 +34,10 @@ from components.aws_helpers import (
 )
 
 # API_ROUTES is re-exported for the code that read the route list from here.
+from components.failover_routing import (
+    HEALTH_CHECK_FAILURE_THRESHOLD,
+    HEALTH_CHECK_INTERVAL_SECONDS,
+)
 from components.http_api import API_ROUTES as API_ROUTES
 from components.http_api import STAGE, HttpApiArgs, http_api
 from components.identity import UserPool, UserPoolRef, user_pool
@@ -64,6 +68,10 @@ STREAM_READ_ACTIONS = (
     "dynamodb:ListStreams",
 )
 LAMBDA_RUNTIME = "python3.12"
+
+
+# Each Route 53 checker's `threshold` failures span (threshold - 1) intervals.
+FAILBACK_AWAY_SECONDS = (HEALTH_CHECK_FAILURE_THRESHOLD - 1) * HEALTH_CHECK_INTERVAL_SECONDS
 
 
 @dataclass(frozen=True)
@@ -138,6 +146,9 @@ class RegionalBookstore(pulumi.ComponentResource):
             "SITE_ORIGIN": f"https://{args.domain}",
             "POWERTOOLS_SERVICE_NAME": "bookstore",
             "POWERTOOLS_LOG_LEVEL": "INFO",
+            # A region whose health checks stopped for longer than Route 53 needs to fail it
+            # over was away: it takes traffic again only once it has caught up (failback gate).
+            "FAILBACK_AWAY_SECONDS": str(FAILBACK_AWAY_SECONDS),
         }
         self.api_function = self._function(
             "api",

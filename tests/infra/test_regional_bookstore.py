@@ -169,6 +169,8 @@ def test_function_environment_contract(secondary: harness.Run) -> None:
         "SITE_ORIGIN": "https://books.example.com",
         "POWERTOOLS_SERVICE_NAME": "bookstore",
         "POWERTOOLS_LOG_LEVEL": "INFO",
+        # Route 53 fails a region over after 3 failures 10 s apart, i.e. after 20 s.
+        "FAILBACK_AWAY_SECONDS": "20",
     }
 
 
