@@ -17,6 +17,7 @@ from typing import Literal
 import pulumi
 import pulumi_aws as aws
 
+from bookstore.http.routes import ROUTES
 from bookstore.settings import table_env_var
 from bookstore.stream_config import ORDERS_STREAM_CONSUMER
 from bookstore.tables import BOOKS, CART, ORDERS, TABLES, TableDefinition
@@ -32,19 +33,9 @@ from components.aws_helpers import (
     validated_certificate,
 )
 
-# The API contract (design section 3): (method, path, needs a Cognito token).
-API_ROUTES: tuple[tuple[str, str, bool], ...] = (
-    ("GET", "/health", False),
-    ("GET", "/books", False),
-    ("GET", "/books/{bookId}", False),
-    ("GET", "/categories", False),
-    ("GET", "/bestsellers", False),
-    ("GET", "/cart", True),
-    ("PUT", "/cart/{bookId}", True),
-    ("DELETE", "/cart/{bookId}", True),
-    ("POST", "/orders", True),
-    ("GET", "/orders", True),
-    ("GET", "/orders/{orderId}", True),
+# (method, path, needs a Cognito token), read from the handlers' own route declarations.
+API_ROUTES: tuple[tuple[str, str, bool], ...] = tuple(
+    (route.method, route.path, route.protected) for route in ROUTES
 )
 
 # What each function may do to each table, matching the calls in `functions/bookstore/data`

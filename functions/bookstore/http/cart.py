@@ -5,15 +5,15 @@ from __future__ import annotations
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from bookstore import services
 from bookstore.http.auth import customer_id
 from bookstore.http.docs import SECURED, UNAUTHORIZED, fails, returns
+from bookstore.http.routing import RecordingRouter, path_id
 from bookstore.models import Cart, CartItem, SetQuantity
 
-router = Router()
+router = RecordingRouter()
 
 
 @router.get(
@@ -38,7 +38,7 @@ def get_cart() -> Cart:
     },
 )
 def put_cart_line(
-    bookId: Annotated[str, Path(max_length=128)],
+    bookId: Annotated[str, path_id()],
     body: Annotated[SetQuantity, Body()],
 ) -> CartItem:
     return services.cart_service().set_quantity(customer_id(router), bookId, body.quantity)
@@ -50,6 +50,6 @@ def put_cart_line(
     summary="Remove one book from the cart (idempotent)",
     responses={204: returns("Removed"), 401: UNAUTHORIZED},
 )
-def delete_cart_line(bookId: Annotated[str, Path(max_length=128)]) -> Response[None]:
+def delete_cart_line(bookId: Annotated[str, path_id()]) -> Response[None]:
     services.cart_service().remove(customer_id(router), bookId)
     return Response(status_code=204)

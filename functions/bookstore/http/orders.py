@@ -5,16 +5,16 @@ from __future__ import annotations
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response, content_types
-from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 
 from bookstore import services
 from bookstore.checkout import DEFAULT_ORDERS_LIMIT, MAX_ORDERS_LIMIT
 from bookstore.http.auth import customer_id
 from bookstore.http.docs import SECURED, UNAUTHORIZED, fails, returns
+from bookstore.http.routing import RecordingRouter, path_id
 from bookstore.models import Order, OrderList
 
-router = Router()
+router = RecordingRouter()
 
 
 @router.post(
@@ -79,5 +79,5 @@ def list_orders(
         404: fails("No such order for this customer"),
     },
 )
-def get_order(orderId: Annotated[str, Path(max_length=128)]) -> Order:
+def get_order(orderId: Annotated[str, path_id()]) -> Order:
     return services.order_history().get(customer_id(router), orderId)
