@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bookstore.http.app import openapi_json
+from bookstore.http.openapi import openapi_json
 from bookstore.stream_config import ORDERS_STREAM_CONSUMER
 from components.artifacts import load_artifact
 from components.policy import Recorded
