@@ -57,3 +57,43 @@ def test_only_statuses_the_api_sends_are_documented() -> None:
         if "401" in responses:
             schema = responses["401"]["content"]["application/json"]["schema"]
             assert schema == {"$ref": "#/components/schemas/UnauthorizedBody"}, f"{method} {path}"
+
+
+def test_no_content_answers_declare_no_body() -> None:
+    for method, path, operation in _operations():
+        if "204" in operation["responses"]:
+            assert "content" not in operation["responses"]["204"], f"{method} {path}"
+    assert "204" in json.loads(render())["paths"]["/cart/{bookId}"]["delete"]["responses"]
+
+
+def test_the_authorizers_401_is_on_exactly_the_protected_routes() -> None:
+    protected = {(route.method, route.path) for route in ROUTES if route.protected}
+    for method, path, operation in _operations():
+        assert ("401" in operation["responses"]) == ((method, path) in protected), (method, path)
+
+
+def test_every_operation_with_input_documents_the_400() -> None:
+    for method, path, operation in _operations():
+        if operation.get("parameters") or operation.get("requestBody"):
+            assert "400" in operation["responses"], f"{method} {path}"
+    for method, path in (("GET", "/books/{bookId}"), ("DELETE", "/cart/{bookId}")):
+        assert "400" in json.loads(render())["paths"][path][method.lower()]["responses"]
+
+
+def test_the_guard_and_the_fence_are_documented_everywhere() -> None:
+    for method, path, operation in _operations():
+        responses = operation["responses"]
+        assert {"413", "415", "503"} <= set(responses), f"{method} {path}"
+        assert responses["413"]["content"]["application/json"]["schema"] == {
+            "$ref": "#/components/schemas/ErrorBody"
+        }
+
+
+def test_an_id_in_the_path_is_bounded_and_free_of_control_characters() -> None:
+    for path, operations in json.loads(render())["paths"].items():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                if parameter["in"] == "path":
+                    schema = parameter["schema"]
+                    assert schema["maxLength"] == 128, path
+                    assert schema["pattern"] == "^[^\\x00-\\x1F\\x7F]+$", path
