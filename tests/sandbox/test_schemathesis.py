@@ -33,7 +33,9 @@ EXCLUDED_CHECKS = {
 }
 
 
-def test_the_openapi_document_holds_against_the_api(sandbox: Sandbox, token: str) -> None:
+def test_the_openapi_document_holds_against_the_api(
+    sandbox: Sandbox, token: str, tmp_path: Path
+) -> None:
     api = sandbox.api(sandbox.primary)
     # A test before this one may just have restored a region.
     eventually(lambda: http("GET", f"{api}/health").status == 200, timeout=60, interval=0.5)
@@ -63,7 +65,7 @@ def test_the_openapi_document_holds_against_the_api(sandbox: Sandbox, token: str
         command,
         capture_output=True,
         text=True,
-        cwd=REPO,
+        cwd=tmp_path,  # schemathesis keeps its state in the working directory
         timeout=TIME_LIMIT,
         check=False,
     )
