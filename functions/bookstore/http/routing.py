@@ -59,9 +59,9 @@ class RecordingRouter(Router):
 
 
 MAX_ID_LENGTH = 128
-# Any characters but control characters: a malformed id that could name nothing is answered
-# 404 by the domain ("no such book"), but a control character or an oversized id is invalid
-# input, 400 naming the field.
+# An id in the path may hold any character but a control character. An id that names nothing
+# (whatever its form) is the domain's 404, "no such book"; one over the length or holding a
+# control character is invalid input, a 400 naming the field.
 ID_PATTERN = r"^[^\x00-\x1F\x7F]+$"
 
 
