@@ -59,10 +59,11 @@ class RecordingRouter(Router):
 
 
 MAX_ID_LENGTH = 128
-# An id in the path may hold any character but a control character. An id that names nothing
-# (whatever its form) is the domain's 404, "no such book"; one over the length or holding a
-# control character is invalid input, a 400 naming the field.
-ID_PATTERN = r"^[^\x00-\x1F\x7F]+$"
+# An id in the path may hold any character but a control character or a `/` (an encoded `/`
+# makes it another path, which no route matches). An id that names nothing (whatever its form)
+# is the domain's 404, "no such book"; one over the length or holding a control character is
+# invalid input, a 400 naming the field.
+ID_PATTERN = r"^[^/\x00-\x1F\x7F]+$"
 
 
 def path_id() -> Any:
