@@ -13,7 +13,7 @@ DEFAULT_OUTPUT = Path("docs/openapi.json")
 def render() -> str:
     # Imported here: building the resolver pulls in the Lambda code, which other commands
     # do not need.
-    from bookstore.http.app import openapi_json
+    from bookstore.http.openapi import openapi_json
 
     return json.dumps(json.loads(openapi_json()), indent=2, sort_keys=True) + "\n"
 

@@ -15,22 +15,13 @@ from typing import Literal
 import pulumi
 import pulumi_aws as aws
 
+from bookstore.http.routes import ROUTES
 from components.aws_helpers import validated_certificate
 from components.identity import UserPoolRef
 
-# The API contract (docs/openapi.json): (method, path, needs a Cognito token).
-API_ROUTES: tuple[tuple[str, str, bool], ...] = (
-    ("GET", "/health", False),
-    ("GET", "/books", False),
-    ("GET", "/books/{bookId}", False),
-    ("GET", "/categories", False),
-    ("GET", "/bestsellers", False),
-    ("GET", "/cart", True),
-    ("PUT", "/cart/{bookId}", True),
-    ("DELETE", "/cart/{bookId}", True),
-    ("POST", "/orders", True),
-    ("GET", "/orders", True),
-    ("GET", "/orders/{orderId}", True),
+# (method, path, needs a Cognito token), read from the handlers' own route declarations.
+API_ROUTES: tuple[tuple[str, str, bool], ...] = tuple(
+    (route.method, route.path, route.protected) for route in ROUTES
 )
 
 STAGE = "$default"

@@ -16,18 +16,19 @@ import importlib
 import json
 import logging
 import os
+import re
 import threading
-import time
 import traceback
-import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import unquote, urlsplit
 
-from sandbox.config import ACCOUNT_ID, HOST, SandboxConfig
+from bench.events import LambdaContext as LambdaContext
+from bench.events import build_event as build_event
+from bookstore.http.routes import ROUTES
+from sandbox.config import HOST, SandboxConfig
 from sandbox.httpd import make_http_server
 from sandbox.jwt_auth import UNAUTHORIZED_BODY, JwtAuthorizer, Unauthorized
 from sandbox.procs import exit_with_parent, install_sigterm_exit
@@ -36,100 +37,31 @@ log = logging.getLogger("sandbox.gateway")
 
 Handler = Callable[[dict[str, Any], Any], Any]
 
-PROTECTED_PREFIXES = ("/cart", "/orders")
 # API Gateway's integration timeout for HTTP APIs.
 TIMEOUT_SECONDS = 29
-TEXT_TYPES = ("text/", "application/json", "application/xml", "application/x-www-form")
 
 
-def is_protected(path: str) -> bool:
+def _template(path: str) -> re.Pattern[str]:
+    """`/books/{bookId}` as a pattern: a parameter is one whole path segment."""
+    return re.compile(r"\A" + re.sub(r"\\\{\w+\\\}", "[^/]+", re.escape(path)) + r"\Z", re.DOTALL)
+
+
+PUBLIC_ROUTES = tuple((r.method, _template(r.path)) for r in ROUTES if not r.protected)
+# The first segment of every protected route: the authorizer guards everything under it, so
+# an undeclared method or path there (a 404 from API Gateway itself) never reaches the function
+# without a token either.
+PROTECTED_PREFIXES = tuple(
+    sorted({"/" + r.path.strip("/").split("/")[0] for r in ROUTES if r.protected})
+)
+
+
+def is_protected(method: str, path: str) -> bool:
     # Decoded first: the API decodes the path before routing, so `/%63art` is the cart and
     # must not slip past the authorizer.
     path = unquote(path)
+    if any(method == m and pattern.match(path) for m, pattern in PUBLIC_ROUTES):
+        return False
     return any(path == p or path.startswith(p + "/") for p in PROTECTED_PREFIXES)
-
-
-class LambdaContext:
-    """The attributes of Lambda's context object that handler code and Powertools read."""
-
-    def __init__(self, function_name: str, region: str) -> None:
-        self.function_name = function_name
-        self.function_version = "$LATEST"
-        self.invoked_function_arn = f"arn:aws:lambda:{region}:{ACCOUNT_ID}:function:{function_name}"
-        self.memory_limit_in_mb = 512
-        self.aws_request_id = str(uuid.uuid4())
-        self.log_group_name = f"/aws/lambda/{function_name}"
-        self.log_stream_name = datetime.now(UTC).strftime("%Y/%m/%d/[$LATEST]") + uuid.uuid4().hex
-        self._deadline = time.monotonic() + TIMEOUT_SECONDS
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self._deadline - time.monotonic()) * 1000))
-
-
-def build_event(
-    method: str,
-    target: str,
-    headers: list[tuple[str, str]],
-    body: bytes,
-    source_ip: str,
-    domain: str,
-    claims: dict[str, str] | None,
-) -> dict[str, Any]:
-    """An HTTP API (payload format 2.0) event for a `$default` route."""
-    parts = urlsplit(target)
-    lowered: dict[str, str] = {}
-    cookies: list[str] = []
-    for name, value in headers:
-        key = name.lower()
-        if key == "cookie":
-            cookies += [c.strip() for c in value.split(";") if c.strip()]
-            continue
-        lowered[key] = f"{lowered[key]},{value}" if key in lowered else value
-    now = datetime.now(UTC)
-    request_context: dict[str, Any] = {
-        "accountId": ACCOUNT_ID,
-        "apiId": "sandbox",
-        "domainName": domain,
-        "domainPrefix": domain.split(".")[0],
-        "http": {
-            "method": method,
-            "path": parts.path,
-            "protocol": "HTTP/1.1",
-            "sourceIp": source_ip,
-            "userAgent": lowered.get("user-agent", ""),
-        },
-        "requestId": uuid.uuid4().hex[:16] + "=",
-        "routeKey": "$default",
-        "stage": "$default",
-        "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
-        "timeEpoch": int(now.timestamp() * 1000),
-    }
-    if claims is not None:
-        request_context["authorizer"] = {"jwt": {"claims": claims, "scopes": None}}
-    event: dict[str, Any] = {
-        "version": "2.0",
-        "routeKey": "$default",
-        "rawPath": parts.path,
-        "rawQueryString": parts.query,
-        "headers": lowered,
-        "requestContext": request_context,
-        "isBase64Encoded": False,
-    }
-    if cookies:
-        event["cookies"] = cookies
-    query: dict[str, str] = {}
-    for name, value in parse_qsl(parts.query, keep_blank_values=True):
-        query[name] = f"{query[name]},{value}" if name in query else value
-    if query:
-        event["queryStringParameters"] = query
-    if body:
-        content_type = lowered.get("content-type", "")
-        if content_type.startswith(TEXT_TYPES):
-            event["body"] = body.decode("utf-8", errors="replace")
-        else:
-            event["body"] = base64.b64encode(body).decode("ascii")
-            event["isBase64Encoded"] = True
-    return event
 
 
 def response_from_result(result: Any) -> tuple[int, list[tuple[str, str]], bytes]:
@@ -173,7 +105,7 @@ class Gateway:
     ) -> tuple[int, list[tuple[str, str]], bytes]:
         path = urlsplit(target).path
         claims: dict[str, str] | None = None
-        if is_protected(path) and method != "OPTIONS":
+        if is_protected(method, path) and method != "OPTIONS":
             authorization = next((v for k, v in headers if k.lower() == "authorization"), None)
             try:
                 if self.authorizer is None:
@@ -186,7 +118,10 @@ class Gateway:
         try:
             handler = self.handler()
             with self._invoke_lock:
-                result = handler(event, LambdaContext(f"bookstore-api-{self.region}", self.region))
+                context = LambdaContext(
+                    f"bookstore-api-{self.region}", self.region, TIMEOUT_SECONDS
+                )
+                result = handler(event, context)
             return response_from_result(result)
         except Exception:
             # API Gateway answers a failed invocation with this body; the trace goes to the log.

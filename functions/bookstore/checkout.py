@@ -6,12 +6,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from bookstore.cart import cart_total, now_iso
 from bookstore.data.carts import BOOK, CartRepository
 from bookstore.data.orders import CREATED, CUSTOMER, ORDER, OrdersRepository
-from bookstore.errors import Conflict, InvalidInput, NotFound
+from bookstore.errors import Conflict, InvalidInput, NotFound, TransactionCancelled
 from bookstore.identifiers import (
     check_idempotency_key,
     decode_cursor,
@@ -51,11 +49,6 @@ def to_order(item: dict[str, Any]) -> Order:
         total=format_money(Decimal(item["total"])),
         region=str(item["region"]),
     )
-
-
-def _cancellation_codes(error: ClientError) -> list[str]:
-    reasons = error.response.get("CancellationReasons") or []
-    return [str(reason.get("Code", "None")) for reason in reasons]
 
 
 class CheckoutService:
@@ -111,17 +104,14 @@ class CheckoutService:
         ]
         try:
             self._orders.transact(steps)
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
-                raise
+        except TransactionCancelled as error:
             # Whatever the reasons (ConditionalCheckFailed on the order, or TransactionConflict
             # while the other request committed), an order under this id means a concurrent
             # request with the same key won the race: answer with its order.
             replay = self._replay(customer_id, order_id)
             if replay is not None:
                 return replay
-            codes = _cancellation_codes(error)
-            if any(code == "ConditionalCheckFailed" for code in codes[1:]):
+            if any(error.condition_failed(step) for step in range(1, len(steps))):
                 raise Conflict(
                     "CART_CHANGED",
                     "the cart changed during checkout; review it and try again",

@@ -42,6 +42,19 @@ class Conflict(BookstoreError):
         self.code = code
 
 
+class TransactionCancelled(Conflict):
+    """The data store refused a transaction as a whole: a step's condition failed or another
+    transaction overlapped it. `reasons` holds one code per step, in order (`None` for a step
+    that was not the cause, `ConditionalCheckFailed`, `TransactionConflict`, ...)."""
+
+    def __init__(self, reasons: tuple[str, ...]) -> None:
+        super().__init__("CHECKOUT_CONFLICT", "the transaction was cancelled; retry")
+        self.reasons = reasons
+
+    def condition_failed(self, step: int) -> bool:
+        return step < len(self.reasons) and self.reasons[step] == "ConditionalCheckFailed"
+
+
 class Unavailable(BookstoreError):
     """A dependency this region needs cannot be reached, or the region is fenced."""
 

@@ -1,4 +1,5 @@
-"""The API's data shapes (design section 3). Money fields are strings with two decimals."""
+"""The API's data shapes, as `docs/openapi.json` publishes them. Money fields are strings with
+two decimals."""
 
 from __future__ import annotations
 

@@ -10,6 +10,7 @@ from botocore.exceptions import ClientError
 
 from bookstore import services
 from bookstore.catalog import load_catalog
+from bookstore.data import clients
 from tests.lambda_harness import Api, ApiResponse, assert_error, checkout, put
 
 CATALOG = load_catalog()
@@ -296,21 +297,22 @@ def test_same_key_cancelled_as_a_transaction_conflict_is_replayed(
     # `TransactionConflict` (not `ConditionalCheckFailed`); moto never does, so it is replayed
     # here: request 1 commits while request 2's transaction is in flight.
     put(api, ALICE, B1, 2)
-    orders = services.orders()
-    original = orders.transact
+    # The client's own error, below the repository that translates it.
+    client = clients.dynamodb()
+    original = client.transact_write_items
     first: list[ApiResponse] = []
 
-    def conflicting(steps: list[dict[str, object]]) -> None:
-        monkeypatch.setattr(orders, "transact", original)
+    def conflicting(**kwargs: Any) -> None:
+        monkeypatch.setattr(client, "transact_write_items", original)
         first.append(checkout(api, ALICE, "twin"))
         response: Any = {
             "Error": {"Code": "TransactionCanceledException", "Message": "conflict"},
             "CancellationReasons": [{"Code": "TransactionConflict"}]
-            + [{"Code": "None"}] * (len(steps) - 1),
+            + [{"Code": "None"}] * (len(kwargs["TransactItems"]) - 1),
         }
         raise ClientError(response, "TransactWriteItems")
 
-    monkeypatch.setattr(orders, "transact", conflicting)
+    monkeypatch.setattr(client, "transact_write_items", conflicting)
     second = checkout(api, ALICE, "twin")
     assert first[0].status == 201
     assert (second.status, second.body) == (200, first[0].body)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bookstore.catalog import load_catalog
 from tests.lambda_harness import REGION, Api, assert_error
 
@@ -182,3 +184,21 @@ def test_a_book_cursor_for_another_category_or_a_forged_id_is_refused(api: Api) 
         "GET", "/books", query={"category": category, "cursor": first.body["nextCursor"]}
     )
     assert again.status == 200
+
+
+@pytest.mark.parametrize(
+    ("method", "template", "field"),
+    [
+        ("GET", "/books/{}", "bookId"),
+        ("DELETE", "/cart/{}", "bookId"),
+        ("PUT", "/cart/{}", "bookId"),
+        ("GET", "/orders/{}", "orderId"),
+    ],
+)
+@pytest.mark.parametrize("bad", ["a%0Ab", "a%0A", "%7F", "x" * 129])
+def test_an_id_holding_a_control_character_or_too_long_is_invalid(
+    api: Api, method: str, template: str, field: str, bad: str
+) -> None:
+    body = {"quantity": 1} if method == "PUT" else None
+    response = api.call(method, template.format(bad), sub="someone", json_body=body)
+    assert_error(response, 400, "INVALID_INPUT", field)

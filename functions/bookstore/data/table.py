@@ -13,8 +13,10 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
 
 from bookstore.data.paging import all_items
+from bookstore.errors import TransactionCancelled
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -138,6 +140,14 @@ class ItemTable:
         raise IncompleteBatch(f"{self.name}: items still unprocessed after retries")
 
     def transact_write(self, steps: Iterable[Mapping[str, Any]]) -> None:
-        """TransactWriteItems; each step is {"Put"|"Delete"|...: kwargs in Python values}."""
+        """TransactWriteItems; each step is {"Put"|"Delete"|...: kwargs in Python values}.
+        A cancelled transaction is `TransactionCancelled`, with DynamoDB's reason per step."""
         wire = [{kind: _request(arguments) for kind, arguments in step.items()} for step in steps]
-        self.client.transact_write_items(TransactItems=wire)  # type: ignore[arg-type]
+        try:
+            self.client.transact_write_items(TransactItems=wire)  # type: ignore[arg-type]
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                raise
+            reasons = error.response.get("CancellationReasons") or []
+            codes = tuple(str(reason.get("Code", "None")) for reason in reasons)
+            raise TransactionCancelled(codes) from error

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from bookstore import services
 from bookstore.catalog import DEFAULT_LIMIT, MAX_LIMIT, MAX_QUERY_LENGTH, BookQuery
 from bookstore.http.docs import fails, returns
+from bookstore.http.routing import RecordingRouter, path_id
 from bookstore.models import BestsellerList, Book, BookPage, CategoryList
 
-router = Router()
+router = RecordingRouter()
 
 
 @router.get(
@@ -35,7 +35,7 @@ def list_books(
     summary="One book",
     responses={200: returns("The book", Book), 404: fails("Unknown book")},
 )
-def get_book(bookId: Annotated[str, Path(max_length=128)]) -> Book:
+def get_book(bookId: Annotated[str, path_id()]) -> Book:
     return services.catalog().get(bookId)
 
 

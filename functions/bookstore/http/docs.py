@@ -1,11 +1,11 @@
-"""Response documentation for the OpenAPI document (`make openapi`)."""
+"""Response documentation for the OpenAPI document (`bookstore.http.openapi`)."""
 
 from __future__ import annotations
 
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel
 
-from bookstore.models import ErrorBody, UnauthorizedBody
+from bookstore.models import ErrorBody
 
 
 def returns(description: str, model: type[BaseModel] | None = None) -> OpenAPIResponse:
@@ -16,9 +16,6 @@ def returns(description: str, model: type[BaseModel] | None = None) -> OpenAPIRe
 
 def fails(description: str) -> OpenAPIResponse:
     return returns(description, ErrorBody)
-
-
-UNAUTHORIZED = returns("Not signed in: no valid bearer token", UnauthorizedBody)
 
 
 BEARER = "cognitoBearer"

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from aws_lambda_powertools.event_handler import Response, content_types
-from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from bookstore import services
 from bookstore.http.docs import returns
+from bookstore.http.routing import RecordingRouter
 from bookstore.models import HealthReport
 from bookstore.settings import get_settings
 
-router = Router()
+router = RecordingRouter()
 
 
 @router.get(

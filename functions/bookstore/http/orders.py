@@ -5,16 +5,16 @@ from __future__ import annotations
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response, content_types
-from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 
 from bookstore import services
 from bookstore.checkout import DEFAULT_ORDERS_LIMIT, MAX_ORDERS_LIMIT
 from bookstore.http.auth import customer_id
-from bookstore.http.docs import SECURED, UNAUTHORIZED, fails, returns
+from bookstore.http.docs import SECURED, fails, returns
+from bookstore.http.routing import RecordingRouter, path_id
 from bookstore.models import Order, OrderList
 
-router = Router()
+router = RecordingRouter()
 
 
 @router.post(
@@ -25,7 +25,6 @@ router = Router()
         200: returns("Replay: the order this key created", Order),
         201: returns("Order created", Order),
         400: fails("Missing or invalid Idempotency-Key"),
-        401: UNAUTHORIZED,
         409: fails(
             "EMPTY_CART, CART_CHANGED (a line changed during checkout; nothing was bought),"
             " CHECKOUT_CONFLICT (retry with the same key) or CART_TOO_LARGE"
@@ -59,7 +58,6 @@ def place_order(
     responses={
         200: returns("A page of the caller's orders", OrderList),
         400: fails("Invalid limit or cursor"),
-        401: UNAUTHORIZED,
     },
 )
 def list_orders(
@@ -75,9 +73,8 @@ def list_orders(
     summary="One of the caller's orders",
     responses={
         200: returns("The order", Order),
-        401: UNAUTHORIZED,
         404: fails("No such order for this customer"),
     },
 )
-def get_order(orderId: Annotated[str, Path(max_length=128)]) -> Order:
+def get_order(orderId: Annotated[str, path_id()]) -> Order:
     return services.order_history().get(customer_id(router), orderId)
