@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -18,7 +19,7 @@ from bookstore.identifiers import (
     is_order_id,
     is_timestamp,
 )
-from bookstore.models import Order, OrderLine, OrderList
+from bookstore.models import CheckoutLine, Order, OrderLine, OrderList
 from bookstore.money import format_money
 
 # DynamoDB's limit on the items of one transaction: the order and one delete per cart line.
@@ -51,13 +52,41 @@ def to_order(item: dict[str, Any]) -> Order:
     )
 
 
+def chosen_lines(
+    lines: list[dict[str, Any]], expected: Sequence[CheckoutLine]
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """The cart lines the shopper chose, in book order, and the chosen books this cart does
+    not hold with the chosen quantity (then nothing may be bought)."""
+    wanted: dict[str, int] = {}
+    for line in expected:
+        if line.bookId in wanted:
+            raise InvalidInput(f"book {line.bookId!r} is listed twice", field="lines")
+        wanted[line.bookId] = line.quantity
+    held = {str(line[BOOK]): line for line in lines}
+    differing = sorted(
+        book
+        for book, quantity in wanted.items()
+        if book not in held or int(held[book]["quantity"]) != quantity
+    )
+    return [held[book] for book in sorted(wanted) if book in held], differing
+
+
 class CheckoutService:
     def __init__(self, carts: CartRepository, orders: OrdersRepository, region: str) -> None:
         self._carts = carts
         self._orders = orders
         self._region = region
 
-    def place_order(self, customer_id: str, idempotency_key: str | None) -> CheckoutResult:
+    def place_order(
+        self,
+        customer_id: str,
+        idempotency_key: str | None,
+        expected: Sequence[CheckoutLine] | None = None,
+    ) -> CheckoutResult:
+        """Buys the whole cart, or, with `expected`, exactly those lines of it: then the
+        order's contents come from the shopper's choice, not from whatever this region's copy
+        of the cart holds, so the same key repeated in the other region stores the same
+        order (the derived id makes it one item; last writer wins between equal contents)."""
         key = check_idempotency_key(idempotency_key)
         order_id = derive_order_id(customer_id, key)
         replay = self._replay(customer_id, order_id)
@@ -65,6 +94,18 @@ class CheckoutService:
             return replay
 
         lines = sorted(self._carts.lines(customer_id), key=lambda line: str(line[BOOK]))
+        if expected is not None and lines:
+            lines, differing = chosen_lines(lines, expected)
+            if differing:
+                # The same key may have bought these lines in a race: its order is the answer.
+                replay = self._replay(customer_id, order_id)
+                if replay is not None:
+                    return replay
+                raise Conflict(
+                    "CART_CHANGED",
+                    f"the cart here does not hold {', '.join(differing)} as chosen;"
+                    " review it and try again",
+                )
         if not lines:
             # A concurrent request with this key may have bought the cart between the look-up
             # above and the read: then its order, not "empty cart", is the answer.

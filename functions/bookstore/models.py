@@ -82,6 +82,25 @@ class SetQuantity(Shape):
     quantity: WholeNumber = Field(ge=1, le=MAX_QUANTITY)
 
 
+class CheckoutLine(Shape):
+    """A cart line as the shopper saw it when they chose to buy."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    bookId: str = Field(min_length=1, max_length=128)
+    quantity: WholeNumber = Field(ge=1, le=MAX_QUANTITY)
+
+
+class CheckoutRequest(Shape):
+    """Optional body of POST /orders: buy exactly these lines of the cart. A checkout
+    repeated in the other region with the same Idempotency-Key and the same lines stores the
+    same order there, whatever else either region's copy of the cart holds."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    lines: list[CheckoutLine] = Field(min_length=1, max_length=99)
+
+
 class OrderLine(Shape):
     bookId: str
     title: str

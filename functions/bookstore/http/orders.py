@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response, content_types
-from aws_lambda_powertools.event_handler.openapi.params import Header, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Query
 
 from bookstore import services
 from bookstore.checkout import DEFAULT_ORDERS_LIMIT, MAX_ORDERS_LIMIT
 from bookstore.http.auth import customer_id
 from bookstore.http.docs import SECURED, fails, returns
 from bookstore.http.routing import RecordingRouter, path_id
-from bookstore.models import Order, OrderList
+from bookstore.models import CheckoutRequest, Order, OrderList
 
 router = RecordingRouter()
 
@@ -24,9 +24,10 @@ router = RecordingRouter()
     responses={
         200: returns("Replay: the order this key created", Order),
         201: returns("Order created", Order),
-        400: fails("Missing or invalid Idempotency-Key"),
+        400: fails("Missing or invalid Idempotency-Key, or invalid lines"),
         409: fails(
-            "EMPTY_CART, CART_CHANGED (a line changed during checkout; nothing was bought),"
+            "EMPTY_CART, CART_CHANGED (a line changed during checkout, or the cart does not"
+            " hold the chosen lines as chosen; nothing was bought),"
             " CHECKOUT_CONFLICT (retry with the same key) or CART_TOO_LARGE"
         ),
     },
@@ -42,8 +43,16 @@ def place_order(
             description="One key per checkout attempt; reuse it when retrying that attempt.",
         ),
     ],
+    request: Annotated[
+        CheckoutRequest | None,
+        Body(
+            description="Buy exactly these cart lines (as the shopper saw them); without a"
+            " body, the whole cart."
+        ),
+    ] = None,
 ) -> Response[str]:
-    result = services.checkout_service().place_order(customer_id(router), idempotency_key)
+    chosen = request.lines if request is not None else None
+    result = services.checkout_service().place_order(customer_id(router), idempotency_key, chosen)
     return Response(
         status_code=201 if result.created else 200,
         content_type=content_types.APPLICATION_JSON,
