@@ -215,46 +215,12 @@ class FrontDoor:
     def retry_safe(method: str, path: str) -> bool:
         return method in ("GET", "HEAD") or (method == "POST" and path.rstrip("/") == "/orders")
 
-    @staticmethod
-    def _strip_prefix(target: str, prefix: str) -> str:
-        path = target[len(prefix) :] or "/"
-        return path if path.startswith("/") else "/" + path
-
-    def regional_api(self, path: str) -> RegionConfig | None:
-        """The region whose own endpoint (`/api-<region>`) the path is under, if any."""
-        for region in self.config.regions:
-            prefix = f"/api-{region.name}"
-            if path == prefix or path.startswith(prefix + "/"):
-                return region
-        return None
-
-    def proxy_regional_api(
-        self,
-        region: RegionConfig,
-        method: str,
-        target: str,
-        headers: list[tuple[str, str]],
-        body: bytes,
-    ) -> Response:
-        path = self._strip_prefix(target, f"/api-{region.name}")
-        forwarded = [(k, v) for k, v in headers if k.lower() not in HOP_BY_HOP]
-        with self.lock:
-            self.health[region.name].requests += 1
-        try:
-            status, response_headers, payload = upstream(
-                region.gateway_port, method, path, forwarded, body, UPSTREAM_TIMEOUT_SECONDS
-            )
-        except (OSError, http.client.HTTPException) as exc:
-            log.warning("%s %s on %s's own endpoint failed: %s", method, path, region.name, exc)
-            message = {"message": f"{region.name} did not answer"}
-            return 504, [("content-type", "application/json")], json.dumps(message).encode()
-        kept = [(k, v) for k, v in response_headers if k.lower() not in HOP_BY_HOP]
-        return status, kept, payload
-
     def proxy_api(
         self, method: str, target: str, headers: list[tuple[str, str]], body: bytes
     ) -> Response:
-        path = self._strip_prefix(target, "/api")
+        path = target[len("/api") :] or "/"
+        if not path.startswith("/"):
+            path = "/" + path
         forwarded = [(k, v) for k, v in headers if k.lower() not in HOP_BY_HOP]
         candidates = self.preference()
         attempts = (
@@ -397,6 +363,42 @@ class FrontDoor:
             )
         page = f"<!doctype html><title>Blog</title><h1>The blog is not running</h1><p>{why}</p>\n"
         return 503, [("content-type", "text/html; charset=utf-8")], page.encode()
+
+    # -- each region's own endpoint -----------------------------------------------------
+
+    def regional_api(self, path: str) -> RegionConfig | None:
+        """The region whose own endpoint (`/api-<region>`) the path is under, if any."""
+        for region in self.config.regions:
+            prefix = f"/api-{region.name}"
+            if path == prefix or path.startswith(prefix + "/"):
+                return region
+        return None
+
+    def proxy_regional_api(
+        self,
+        region: RegionConfig,
+        method: str,
+        target: str,
+        headers: list[tuple[str, str]],
+        body: bytes,
+    ) -> Response:
+        # The same prefix stripping and header handling as /api, without its routing and retry.
+        path = target[len(f"/api-{region.name}") :] or "/"
+        if not path.startswith("/"):
+            path = "/" + path
+        forwarded = [(k, v) for k, v in headers if k.lower() not in HOP_BY_HOP]
+        with self.lock:
+            self.health[region.name].requests += 1
+        try:
+            status, response_headers, payload = upstream(
+                region.gateway_port, method, path, forwarded, body, UPSTREAM_TIMEOUT_SECONDS
+            )
+        except (OSError, http.client.HTTPException) as exc:
+            log.warning("%s %s on %s's own endpoint failed: %s", method, path, region.name, exc)
+            message = {"message": f"{region.name} did not answer"}
+            return 504, [("content-type", "application/json")], json.dumps(message).encode()
+        kept = [(k, v) for k, v in response_headers if k.lower() not in HOP_BY_HOP]
+        return status, kept, payload
 
     # -- site ----------------------------------------------------------------------------
 
