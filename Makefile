@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 APT_PACKAGES := chromium wordpress wordpress-theme-twentytwentythree mariadb-server php-cli php-mysql
 
 WEB_SOURCES := $(shell find web/src web/public web/scripts functions/catalog/covers -type f 2>/dev/null) \
-	web/index.html web/package.json web/package-lock.json web/vite.config.ts web/tsconfig.json
+	web/index.html web/package.json web/package-lock.json web/vite.config.ts web/tsconfig.json docs/openapi.json
 NODE_MODULES := web/node_modules/.package-lock.json
 WEB_DIST := web/dist/index.html
 E2E_PORT_BASE ?= 9600

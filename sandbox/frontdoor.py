@@ -12,6 +12,9 @@
 - A request that gets no answer (or a 502/503/504) from a region is retried once on the
   other region, but only when that is safe: GET/HEAD, and POST /orders, which carries an
   Idempotency-Key.
+- `/api-<region>/*` goes to that region's gateway only, with the prefix stripped: the region's
+  own endpoint (on AWS its regional custom domain), which the web app's failover uses. No
+  health routing and no retry, so it fails exactly when that region does.
 - `/cognito/` forwards to the user pool in the primary's moto and confirms every sign-up at
   once (the sandbox has no e-mail).
 - `/blog/...` goes, path unchanged, to a region's WordPress (`sandbox.blog`): reads to the
@@ -375,11 +378,48 @@ class FrontDoor:
         page = f"<!doctype html><title>Blog</title><h1>The blog is not running</h1><p>{why}</p>\n"
         return 503, [("content-type", "text/html; charset=utf-8")], page.encode()
 
+    # -- each region's own endpoint -----------------------------------------------------
+
+    def regional_api(self, path: str) -> RegionConfig | None:
+        """The region whose own endpoint (`/api-<region>`) the path is under, if any."""
+        for region in self.config.regions:
+            prefix = f"/api-{region.name}"
+            if path == prefix or path.startswith(prefix + "/"):
+                return region
+        return None
+
+    def proxy_regional_api(
+        self,
+        region: RegionConfig,
+        method: str,
+        target: str,
+        headers: list[tuple[str, str]],
+        body: bytes,
+    ) -> Response:
+        # The same prefix stripping and header handling as /api, without its routing and retry.
+        path = target[len(f"/api-{region.name}") :] or "/"
+        if not path.startswith("/"):
+            path = "/" + path
+        forwarded = [(k, v) for k, v in headers if k.lower() not in HOP_BY_HOP]
+        with self.lock:
+            self.health[region.name].requests += 1
+        try:
+            status, response_headers, payload = upstream(
+                region.gateway_port, method, path, forwarded, body, UPSTREAM_TIMEOUT_SECONDS
+            )
+        except (OSError, http.client.HTTPException) as exc:
+            log.warning("%s %s on %s's own endpoint failed: %s", method, path, region.name, exc)
+            message = {"message": f"{region.name} did not answer"}
+            return 504, [("content-type", "application/json")], json.dumps(message).encode()
+        kept = [(k, v) for k, v in response_headers if k.lower() not in HOP_BY_HOP]
+        return status, kept, payload
+
     # -- site ----------------------------------------------------------------------------
 
     def web_config(self) -> dict[str, Any]:
         return {
             "apiUrl": "/api",
+            "regionalApis": {r.name: f"/api-{r.name}" for r in self.config.regions},
             "blogUrl": "/blog",
             "cognito": {
                 "endpoint": self.config.cognito_endpoint,
@@ -433,6 +473,9 @@ class FrontDoor:
         json_type = [("content-type", "application/json")]
         if path == "/api" or path.startswith("/api/"):
             return self.proxy_api(method, target, headers, body)
+        regional = self.regional_api(path)
+        if regional is not None:
+            return self.proxy_regional_api(regional, method, target, headers, body)
         if path.rstrip("/") == "/cognito":
             return self.proxy_cognito(method, headers, body)
         if path == "/frontdoor/status":

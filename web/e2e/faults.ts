@@ -1,4 +1,4 @@
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { promisify } from "node:util";
 
 const run = promisify(execFile);
@@ -10,6 +10,11 @@ const run = promisify(execFile);
  */
 export type Faults = {
   primaryRegion(): Promise<string>;
+  /** The region the routed endpoint sends requests to now (null: none healthy). */
+  routedRegion(): Promise<string | null>;
+  /** True when the router takes a few health checks to notice an outage (the sandbox, AWS). */
+  routerSwitchesLate: boolean;
+  /** Resolves as soon as the region is frozen (the blog's failover may still be under way). */
   outage(region: string): Promise<void>;
   restore(region: string): Promise<void>;
 };
@@ -18,6 +23,23 @@ function sandboxFaults(): Faults {
   const bin = process.env.BOOKSTORE_BIN ?? "../.venv/bin/bookstore";
   const portBase = process.env.SANDBOX_PORT_BASE ? ["--port-base", process.env.SANDBOX_PORT_BASE] : [];
   const sandbox = (...args: string[]) => run(bin, ["sandbox", ...args, ...portBase], { timeout: 120_000 });
+  // The rest of `outage` (the blog's failover) finishes in the background; restore waits for it.
+  let outageDone: Promise<void> = Promise.resolve();
+  const outage = (region: string) =>
+    new Promise<void>((frozen, failed) => {
+      const child = spawn(bin, ["sandbox", "outage", region, ...portBase], {
+        stdio: ["ignore", "pipe", "inherit"],
+        env: { ...process.env, PYTHONUNBUFFERED: "1" },
+      });
+      let out = "";
+      child.stdout.on("data", (chunk: Buffer) => {
+        out += chunk.toString();
+        if (out.includes(" is out:")) frozen();
+      });
+      outageDone = new Promise((done) => child.on("close", () => done()));
+      child.on("error", failed);
+      child.on("close", (code) => (code === 0 ? frozen() : failed(new Error(`sandbox outage ${region}: exit ${code}: ${out}`))));
+    });
   return {
     async primaryRegion() {
       const { stdout } = await sandbox("status", "--json");
@@ -26,8 +48,16 @@ function sandboxFaults(): Faults {
       if (!primary) throw new Error(`no primary region in: ${stdout}`);
       return primary[0];
     },
-    outage: async (region) => void (await sandbox("outage", region)),
-    restore: async (region) => void (await sandbox("restore", region)),
+    async routedRegion() {
+      const response = await fetch(`${process.env.FRONTDOOR_URL}/frontdoor/status`);
+      return ((await response.json()) as { serving: string | null }).serving;
+    },
+    routerSwitchesLate: true,
+    outage,
+    async restore(region) {
+      await outageDone;
+      await sandbox("restore", region);
+    },
   };
 }
 
@@ -38,6 +68,8 @@ function mockFaults(control: string): Faults {
   };
   return {
     primaryRegion: async () => ((await (await fetch(`${control}/status`)).json()) as { primary: string }).primary,
+    routedRegion: async () => ((await (await fetch(`${control}/status`)).json()) as { serving: string | null }).serving,
+    routerSwitchesLate: false,
     outage: (region) => post(`/outage/${region}`),
     restore: (region) => post(`/restore/${region}`),
   };

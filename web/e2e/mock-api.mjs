@@ -1,5 +1,5 @@
 // A tiny stand-in for the sandbox front door, for running the Playwright journey without the
-// real sandbox: the API contract (design.md section 3) in memory, a Cognito JSON API on a
+// real sandbox: the API contract (docs/openapi.json) in memory, a Cognito JSON API on a
 // second port (so auth is cross-origin like the real thing), a WordPress REST API, and
 // control routes to simulate faults:
 //   POST /__mock/outage/<region>   that region stops serving; the other answers

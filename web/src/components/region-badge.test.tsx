@@ -1,6 +1,6 @@
 import { act, render, screen } from "@testing-library/preact";
 import { describe, expect, it } from "vitest";
-import { apiReachable, servedBy } from "@/lib/status";
+import { apiReachable, pinnedRegion, servedBy } from "@/lib/status";
 import { RegionBadge } from "./region-badge";
 
 describe("RegionBadge", () => {
@@ -16,6 +16,20 @@ describe("RegionBadge", () => {
     });
     expect(badge).toHaveAttribute("data-region", "ap-southeast-1");
     expect(badge).toHaveClass("region-badge-changed");
+  });
+
+  it("tells a region's own endpoint from the routed one", async () => {
+    servedBy.value = "eu-west-1";
+    pinnedRegion.value = null;
+    render(<RegionBadge />);
+    const badge = screen.getByTestId("region-badge");
+    expect(badge).toHaveAttribute("data-endpoint", "routed");
+    await act(() => {
+      pinnedRegion.value = "ap-southeast-1";
+      servedBy.value = "ap-southeast-1";
+    });
+    expect(badge).toHaveAttribute("data-endpoint", "regional");
+    expect(badge).toHaveAttribute("title", expect.stringContaining("ap-southeast-1's own endpoint"));
   });
 
   it("says when no region has answered", async () => {

@@ -1,9 +1,13 @@
 import { useEffect, useRef, useState } from "preact/hooks";
-import { apiReachable, servedBy } from "@/lib/status";
+import { apiReachable, pinnedRegion, servedBy } from "@/lib/status";
 
-/** Shows which region served the latest API response and flashes when that changes. */
+/**
+ * Shows which region served the latest API response and flashes when that changes; says so
+ * when the app talks to a region's own endpoint after a failover.
+ */
 export function RegionBadge() {
   const region = servedBy.value;
+  const pinned = pinnedRegion.value;
   const reachable = apiReachable.value;
   const previous = useRef<string | null>(region);
   const [changed, setChanged] = useState(false);
@@ -23,7 +27,12 @@ export function RegionBadge() {
       class={`region-badge${changed ? " region-badge-changed" : ""}${reachable ? "" : " region-badge-down"}`}
       data-testid="region-badge"
       data-region={region ?? ""}
-      title="The AWS region that answered the last request"
+      data-endpoint={pinned ? "regional" : "routed"}
+      title={
+        pinned
+          ? `The AWS region that answered the last request; the app moved to ${pinned}'s own endpoint after a failure`
+          : "The AWS region that answered the last request"
+      }
     >
       <span class="region-dot" aria-hidden="true" />
       <span class="visually-hidden">Served by region </span>

@@ -34,6 +34,28 @@ describe("parseConfig", () => {
     ]);
   });
 
+  it("reads each region's own API endpoint, and does without them", () => {
+    const config = parseConfig({ ...valid, regionalApis: { "eu-west-1": "/api-eu-west-1/", "ap-southeast-1": "https://api-ap.example.com" } });
+    expect(config.regionalApis).toEqual({ "eu-west-1": "/api-eu-west-1", "ap-southeast-1": "https://api-ap.example.com" });
+    expect(parseConfig(valid).regionalApis).toEqual({});
+  });
+
+  it("names every wrong regional endpoint", () => {
+    expect(() => parseConfig({ ...valid, regionalApis: ["/api-eu-west-1"] })).toThrow(/"regionalApis" is not an object/);
+    const error = (() => {
+      try {
+        parseConfig({ ...valid, regionalApis: { "eu-west-1": "api", Europe: "/api-eu", "us-east-1": 3 } });
+      } catch (e) {
+        return e as ConfigError;
+      }
+    })();
+    expect(error!.problems).toEqual([
+      `"regionalApis.eu-west-1" is "api", expected a path like /api-eu-west-1 or an http(s) URL`,
+      `"regionalApis" has "Europe", expected a region name like eu-west-1`,
+      `"regionalApis.us-east-1" is missing (expected a non-empty string)`,
+    ]);
+  });
+
   it("rejects a missing cognito block and non-objects", () => {
     expect(() => parseConfig({ apiUrl: "/api", blogUrl: "/blog" })).toThrow(/"cognito" is missing/);
     expect(() => parseConfig([])).toThrow(/must contain a JSON object/);

@@ -1,5 +1,12 @@
 export type CognitoConfig = { endpoint: string; region: string; userPoolId: string; clientId: string };
-export type AppConfig = { apiUrl: string; blogUrl: string; cognito: CognitoConfig; currency: string };
+export type AppConfig = {
+  apiUrl: string;
+  /** Region name -> that region's own API endpoint, for the client's failover; {} when absent. */
+  regionalApis: Record<string, string>;
+  blogUrl: string;
+  cognito: CognitoConfig;
+  currency: string;
+};
 
 export class ConfigError extends Error {
   constructor(
@@ -42,9 +49,22 @@ export function parseConfig(raw: unknown, source = "/config.json"): AppConfig {
       clientId: text(c, "clientId", "cognito.clientId"),
     };
   }
+  // Optional, so a config written before regional endpoints existed still loads (no failover).
+  const regionalApis: Record<string, string> = {};
+  if (raw.regionalApis !== undefined) {
+    if (!isObject(raw.regionalApis)) {
+      problems.push(`"regionalApis" is not an object (expected region names mapped to paths like /api-eu-west-1 or http(s) URLs)`);
+    } else {
+      for (const name of Object.keys(raw.regionalApis)) {
+        if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(name)) problems.push(`"regionalApis" has "${name}", expected a region name like eu-west-1`);
+        const url = text(raw.regionalApis, name, `regionalApis.${name}`, isUrlOrPath, "expected a path like /api-eu-west-1 or an http(s) URL");
+        if (url) regionalApis[name] = trimSlash(url);
+      }
+    }
+  }
   const currency = typeof raw.currency === "string" && /^[A-Z]{3}$/.test(raw.currency) ? raw.currency : "USD";
   if (problems.length > 0) throw new ConfigError(source, problems);
-  return { apiUrl: trimSlash(apiUrl), blogUrl: trimSlash(blogUrl), cognito, currency };
+  return { apiUrl: trimSlash(apiUrl), regionalApis, blogUrl: trimSlash(blogUrl), cognito, currency };
 }
 
 export async function loadConfig(url = "/config.json", fetchFn: typeof fetch = fetch): Promise<AppConfig> {

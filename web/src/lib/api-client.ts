@@ -1,4 +1,6 @@
 import { ApiError, NetworkError } from "./errors";
+import { failoverPolicy, isSafeToRepeat, type FailoverPolicy } from "./failover/policy";
+import { createRegionRoute, type RegionRoute } from "./failover/route";
 
 export const REGION_HEADER = "X-Bookstore-Region";
 
@@ -11,7 +13,15 @@ export type RequestOptions = {
 };
 
 export type ApiClientOptions = {
+  /** The routed endpoint: DNS (or the sandbox's front door) picks a healthy region. */
   baseUrl: string;
+  /** Each region's own endpoint, for the client's failover. Without it there is none. */
+  regionalApis?: Record<string, string>;
+  /** Which endpoint is in use; shared by the page loads of a tab. */
+  route?: RegionRoute;
+  policy?: FailoverPolicy;
+  /** The region the tab last saw answering, so a failure on the first request is blamed right. */
+  lastRegion?: string | null;
   fetchFn?: typeof fetch;
   /** Returns a fresh bearer token, or null when signed out. */
   getToken?: () => Promise<string | null>;
@@ -25,14 +35,62 @@ export type ApiClientOptions = {
 export type ApiClient = {
   request<T>(path: string, options?: RequestOptions): Promise<T>;
   get<T>(path: string, options?: Omit<RequestOptions, "method" | "body">): Promise<T>;
+  /**
+   * For a page load: leave the far region for the routed endpoint when that answers healthy
+   * from a region not recently failed. Never during a checkout (its reads must see its writes).
+   * Resolves to true when the client moved back.
+   */
+  returnToRouted(checkoutInProgress: () => boolean): Promise<boolean>;
 };
 
-const UNAVAILABLE = new Set([502, 503, 504]);
+/** One place a request can go: the routed endpoint (region unknown up front) or a region's own. */
+type Target = { url: string; region: string | null; routed: boolean };
+type Outcome = { response: Response; target: Target } | { failure: "network" | "timeout"; target: Target };
 
 export function createApiClient(options: ApiClientOptions): ApiClient {
   const fetchFn = options.fetchFn ?? ((input, init) => fetch(input, init));
+  const policy = options.policy ?? failoverPolicy;
+  const regional = options.regionalApis ?? {};
+  const route = options.route ?? createRegionRoute({ storage: null, policy });
+  const failoverStatuses = new Set(policy.failoverStatuses);
+  // The region that last answered on the routed endpoint: the one a failure there is blamed on.
+  let routedRegion: string | null = options.lastRegion ?? null;
+
+  /** Where a request goes, in order: the current endpoint, then each other region's own. */
+  function targets(safe: boolean): Target[] {
+    const pinned = route.state().pinned;
+    const first: Target =
+      pinned && regional[pinned]
+        ? { url: regional[pinned], region: pinned, routed: false }
+        : { url: options.baseUrl, region: routedRegion, routed: true };
+    if (!safe) return [first];
+    const others = Object.keys(regional)
+      .filter((name) => name !== first.region)
+      // A region that failed lately is the last resort, not the next try.
+      .sort((a, b) => Number(route.avoided(a)) - Number(route.avoided(b)))
+      .map((name) => ({ url: regional[name], region: name, routed: false }));
+    return [first, ...others];
+  }
+
+  async function attempt(target: Target, path: string, init: RequestInit, timeoutMs: number | null, signal?: AbortSignal): Promise<Outcome> {
+    const timer = new AbortController();
+    const abort = () => timer.abort();
+    signal?.addEventListener("abort", abort);
+    const clock = timeoutMs === null ? undefined : setTimeout(abort, timeoutMs);
+    try {
+      const response = await fetchFn(`${target.url}${path}`, { ...init, signal: timer.signal });
+      return { response, target };
+    } catch (error) {
+      if (signal?.aborted) throw error;
+      return { failure: timer.signal.aborted ? "timeout" : "network", target };
+    } finally {
+      clearTimeout(clock);
+      signal?.removeEventListener("abort", abort);
+    }
+  }
 
   async function send(path: string, opts: RequestOptions): Promise<Response> {
+    const method = opts.method ?? "GET";
     const headers: Record<string, string> = { Accept: "application/json", ...opts.headers };
     if (opts.body !== undefined) headers["Content-Type"] = "application/json";
     if (opts.auth) {
@@ -40,18 +98,31 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
       if (!token) throw new ApiError(401, "unauthenticated", "Please sign in to continue.");
       headers.Authorization = `Bearer ${token}`;
     }
-    try {
-      return await fetchFn(`${options.baseUrl}${path}`, {
-        method: opts.method ?? "GET",
-        headers,
-        body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
-        signal: opts.signal,
-      });
-    } catch (error) {
-      if ((error as Error)?.name === "AbortError") throw error;
+    const init: RequestInit = { method, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body) };
+    // The seam for POST /orders: it is not safe to repeat on the other region (the first may
+    // have committed after all), so it goes to the current endpoint only and waits as long as
+    // that takes; the checkout's own retry with the same Idempotency-Key is what covers it.
+    const safe = isSafeToRepeat(method, path, policy);
+    const plan = targets(safe);
+    let last: Outcome | null = null;
+    for (const [index, target] of plan.entries()) {
+      const final = index === plan.length - 1;
+      const timeoutMs = !safe ? null : final ? policy.lastTimeoutMs : policy.firstTimeoutMs;
+      last = await attempt(target, path, init, timeoutMs, opts.signal);
+      if ("response" in last && !(failoverStatuses.has(last.response.status) && !final)) break;
+      if (target.region) route.markFailed(target.region);
+    }
+    if (!last || !("response" in last)) {
       options.onReachability?.(false);
       throw new NetworkError();
     }
+    const { response, target } = last;
+    // The client stays with the region that answered: a region's own endpoint that served
+    // after the current one failed becomes the current one.
+    if (target !== plan[0] && !failoverStatuses.has(response.status)) route.pin(target.region);
+    const region = response.headers.get(REGION_HEADER);
+    if (target.routed && region) routedRegion = region;
+    return response;
   }
 
   async function request<T>(path: string, opts: RequestOptions = {}): Promise<T> {
@@ -61,7 +132,7 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     }
     const region = response.headers.get(REGION_HEADER);
     if (region) options.onRegion?.(region);
-    options.onReachability?.(!UNAVAILABLE.has(response.status));
+    options.onReachability?.(!failoverStatuses.has(response.status));
 
     if (response.status === 204) return undefined as T;
     const payload = await response.json().catch(() => null);
@@ -71,13 +142,28 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     if (error && typeof error.message === "string") {
       throw new ApiError(response.status, String(error.code ?? "error"), error.message, error.field ?? undefined);
     }
-    if (UNAVAILABLE.has(response.status)) throw new NetworkError();
+    if (failoverStatuses.has(response.status)) throw new NetworkError();
     throw new ApiError(response.status, "http_error", `The bookstore answered with HTTP ${response.status}.`);
+  }
+
+  async function returnToRouted(checkoutInProgress: () => boolean): Promise<boolean> {
+    if (route.state().pinned === null || checkoutInProgress()) return false;
+    const routed: Target = { url: options.baseUrl, region: null, routed: true };
+    const outcome = await attempt(routed, policy.healthPath, { method: "GET", headers: { Accept: "application/json" } }, policy.firstTimeoutMs);
+    if (!("response" in outcome) || outcome.response.status !== 200) return false;
+    const region = outcome.response.headers.get(REGION_HEADER);
+    if (region && route.avoided(region)) return false;
+    // A checkout that began while the health check was in flight keeps its region.
+    if (checkoutInProgress()) return false;
+    routedRegion = region;
+    route.pin(null);
+    return true;
   }
 
   return {
     request,
     get: (path, opts) => request(path, { ...opts, method: "GET" }),
+    returnToRouted,
   };
 }
 

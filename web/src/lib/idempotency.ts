@@ -20,3 +20,12 @@ export function currentAttemptKey(): string {
 export function endAttempt() {
   sessionStorage.removeItem(KEY);
 }
+
+/** True between "Place order" and its end: a checkout is under way in this tab. */
+export function attemptInProgress(): boolean {
+  try {
+    return sessionStorage.getItem(KEY) !== null;
+  } catch {
+    return false;
+  }
+}

@@ -25,3 +25,8 @@ effect(() => {
 export const apiReachable = signal(true);
 /** Bumped each time the API comes back, so pages showing a network error fetch again. */
 export const reconnects = signal(0);
+/**
+ * The region whose own endpoint the client uses after a failover, or null while it uses the
+ * routed endpoint.
+ */
+export const pinnedRegion = signal<string | null>(null);

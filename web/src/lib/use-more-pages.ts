@@ -39,7 +39,7 @@ export function useMorePages<T>(
     try {
       const page = await fetchPage(cursor);
       if (current.current !== asked) return;
-      setMore((m) => ({ items: [...(m?.items ?? []), ...page.items], cursor: page.nextCursor, loading: false, error: null }));
+      setMore((m) => ({ items: [...(m?.items ?? []), ...page.items], cursor: page.nextCursor ?? null, loading: false, error: null }));
     } catch (error) {
       if (current.current !== asked) return;
       setMore((m) => ({ items: m?.items ?? [], cursor, loading: false, error: errorMessage(error) }));

@@ -1,6 +1,6 @@
 import { vi } from "vitest";
 
-export type Call = { url: string; method: string; headers: Record<string, string>; body: unknown };
+export type Call = { url: string; method: string; headers: Record<string, string>; body: unknown; signal?: AbortSignal | null };
 type Handler = (call: Call) => Response | Promise<Response>;
 
 export const json = (status: number, body?: unknown, headers: Record<string, string> = {}) =>
@@ -22,7 +22,7 @@ export function mockFetch(handler: Handler) {
     } catch {
       /* keep the raw text */
     }
-    const call = { url: String(input), method: init.method ?? "GET", headers, body };
+    const call = { url: String(input), method: init.method ?? "GET", headers, body, signal: init.signal };
     calls.push(call);
     return handler(call);
   });

@@ -4,6 +4,7 @@ import { servedBy } from "@/lib/status";
 
 export const testConfig: AppConfig = {
   apiUrl: "/api",
+  regionalApis: {},
   blogUrl: "/blog",
   currency: "USD",
   cognito: { endpoint: "http://cognito.test", region: "eu-west-1", userPoolId: "pool", clientId: "client" },

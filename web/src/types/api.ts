@@ -1,18 +1,22 @@
-// The API contract (design.md section 3).
-export type Book = {
-  id: string;
-  title: string;
-  author: string;
-  category: string;
-  price: string;
-  rating: number;
-  cover: string;
-  description: string;
-};
-export type Page<T> = { items: T[]; nextCursor: string | null };
-export type Category = { name: string; count: number };
-export type BestSeller = { rank: number; sold: number; book: Book };
-export type CartItem = { bookId: string; title: string; price: string; quantity: number };
-export type Cart = { items: CartItem[]; total: string };
-export type OrderLine = { bookId: string; title: string; price: string; quantity: number };
-export type Order = { orderId: string; createdAt: string; items: OrderLine[]; total: string; region: string };
+// The API contract, as docs/openapi.json describes it: short names for the generated schemas
+// (src/types/openapi.gen.ts, written by `npm run gen:api`).
+import type { components } from "./openapi.gen";
+
+type Schemas = components["schemas"];
+
+export type Book = Schemas["Book"];
+export type BookPage = Schemas["BookPage"];
+export type Category = Schemas["Category"];
+export type CategoryList = Schemas["CategoryList"];
+export type BestSeller = Schemas["Bestseller"];
+export type BestsellerList = Schemas["BestsellerList"];
+export type CartItem = Schemas["CartItem"];
+export type Cart = Schemas["Cart"];
+export type OrderLine = Schemas["OrderLine"];
+export type Order = Schemas["Order"];
+export type OrderList = Schemas["OrderList"];
+export type SetQuantity = Schemas["SetQuantity"];
+/** One page of a list: the last page has no cursor (null, or left out). */
+export type Page<T> = { items: T[]; nextCursor?: string | null };
+
+export { MAX_QUANTITY } from "./openapi.gen";

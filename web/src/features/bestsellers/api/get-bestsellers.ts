@@ -1,5 +1,5 @@
 import { api } from "@/lib/api-client";
-import type { BestSeller } from "@/types/api";
+import type { BestsellerList } from "@/types/api";
 
 export const getBestsellers = (signal?: AbortSignal) =>
-  api().get<{ items: BestSeller[] }>("/bestsellers", { signal }).then((r) => r.items);
+  api().get<BestsellerList>("/bestsellers", { signal }).then((r) => r.items);

@@ -1,7 +1,7 @@
 import { api, query } from "@/lib/api-client";
-import type { Book, Page } from "@/types/api";
+import type { BookPage } from "@/types/api";
 
 export type BookFilter = { category?: string; q?: string; limit?: number; cursor?: string | null };
 
 export const getBooks = (filter: BookFilter, signal?: AbortSignal) =>
-  api().get<Page<Book>>(`/books${query(filter)}`, { signal });
+  api().get<BookPage>(`/books${query(filter)}`, { signal });

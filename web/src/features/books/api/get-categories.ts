@@ -1,5 +1,5 @@
 import { api } from "@/lib/api-client";
-import type { Category } from "@/types/api";
+import type { CategoryList } from "@/types/api";
 
 export const getCategories = (signal?: AbortSignal) =>
-  api().get<{ items: Category[] }>("/categories", { signal }).then((r) => r.items);
+  api().get<CategoryList>("/categories", { signal }).then((r) => r.items);

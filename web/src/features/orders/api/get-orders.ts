@@ -1,8 +1,8 @@
 import { api, query } from "@/lib/api-client";
-import type { Order, Page } from "@/types/api";
+import type { OrderList } from "@/types/api";
 
 export const ORDERS_PAGE_SIZE = 20;
 
 /** One page of the caller's orders, newest first; `cursor` continues after an earlier page. */
 export const getOrders = (cursor?: string | null, signal?: AbortSignal) =>
-  api().get<Page<Order>>(`/orders${query({ limit: ORDERS_PAGE_SIZE, cursor })}`, { auth: true, signal });
+  api().get<OrderList>(`/orders${query({ limit: ORDERS_PAGE_SIZE, cursor })}`, { auth: true, signal });
