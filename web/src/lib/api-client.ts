@@ -89,7 +89,8 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     }
   }
 
-  async function send(path: string, opts: RequestOptions): Promise<Response> {
+  /** The answer, and whether an earlier attempt of this request went unanswered. */
+  async function send(path: string, opts: RequestOptions): Promise<{ response: Response; repeated: boolean }> {
     const method = opts.method ?? "GET";
     const headers: Record<string, string> = { Accept: "application/json", ...opts.headers };
     if (opts.body !== undefined) headers["Content-Type"] = "application/json";
@@ -99,10 +100,9 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
       headers.Authorization = `Bearer ${token}`;
     }
     const init: RequestInit = { method, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body) };
-    // The seam for POST /orders: it is not safe to repeat on the other region (the first may
-    // have committed after all), so it goes to the current endpoint only and waits as long as
-    // that takes; the checkout's own retry with the same Idempotency-Key is what covers it.
-    const safe = isSafeToRepeat(method, path, policy);
+    // POST /orders is safe to repeat only with its Idempotency-Key and chosen lines; without
+    // them it goes to the current endpoint only and waits as long as that takes.
+    const safe = isSafeToRepeat(method, path, policy, { headers: opts.headers, body: opts.body });
     const plan = targets(safe);
     let last: Outcome | null = null;
     for (const [index, target] of plan.entries()) {
@@ -122,13 +122,13 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     if (target !== plan[0] && !failoverStatuses.has(response.status)) route.pin(target.region);
     const region = response.headers.get(REGION_HEADER);
     if (target.routed && region) routedRegion = region;
-    return response;
+    return { response, repeated: target !== plan[0] };
   }
 
   async function request<T>(path: string, opts: RequestOptions = {}): Promise<T> {
-    let response = await send(path, opts);
+    let { response, repeated } = await send(path, opts);
     if (response.status === 401 && opts.auth && (await options.onUnauthorized?.())) {
-      response = await send(path, opts);
+      ({ response, repeated } = await send(path, opts));
     }
     const region = response.headers.get(REGION_HEADER);
     if (region) options.onRegion?.(region);
@@ -140,10 +140,10 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
 
     const error = payload?.error;
     if (error && typeof error.message === "string") {
-      throw new ApiError(response.status, String(error.code ?? "error"), error.message, error.field ?? undefined);
+      throw new ApiError(response.status, String(error.code ?? "error"), error.message, error.field ?? undefined, repeated);
     }
     if (failoverStatuses.has(response.status)) throw new NetworkError();
-    throw new ApiError(response.status, "http_error", `The bookstore answered with HTTP ${response.status}.`);
+    throw new ApiError(response.status, "http_error", `The bookstore answered with HTTP ${response.status}.`, undefined, repeated);
   }
 
   async function returnToRouted(checkoutInProgress: () => boolean): Promise<boolean> {

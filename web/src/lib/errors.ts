@@ -4,6 +4,8 @@ export class ApiError extends Error {
     readonly code: string,
     message: string,
     readonly field?: string,
+    /** An earlier attempt of this request, in another region, got no answer. */
+    readonly afterUnanswered = false,
   ) {
     super(message);
     this.name = "ApiError";

@@ -43,8 +43,23 @@ describe("CheckoutPage", () => {
     const post = calls.find((c) => c.method === "POST")!;
     expect(post.url).toBe("/api/orders");
     expect(post.headers["idempotency-key"]).toMatch(/^[A-Za-z0-9_-]{1,128}$/);
+    // The lines the shopper reviewed, so a repeat in the other region buys the same order.
+    expect(post.body).toEqual({ lines: [{ bookId: "dune", quantity: 2 }] });
     expect(cart.value?.items).toEqual([]);
     expect(sessionStorage.getItem("bookstore.checkoutAttempt")).toBeNull();
+  });
+
+  it("says the order may exist when a refusal follows an attempt that got no answer", async () => {
+    let posts = 0;
+    mockFetch((call) => {
+      if (call.method !== "POST") return json(200, cartBody);
+      posts++;
+      if (posts === 1) return Promise.reject(new TypeError("Failed to fetch"));
+      return json(409, { error: { code: "CART_CHANGED", message: "The cart changed." } });
+    });
+    renderAt("/checkout", <CheckoutPage />);
+    await userEvent.click(await screen.findByRole("button", { name: "Place order" }));
+    expect(await screen.findByRole("alert", {}, { timeout: 5000 })).toHaveTextContent("It may have been placed in the other region");
   });
 
   it("confirms the order it was answered even when reading it back finds nothing yet", async () => {

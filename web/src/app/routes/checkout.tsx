@@ -24,6 +24,9 @@ export function CheckoutPage() {
   );
 }
 
+export const UNCONFIRMED =
+  "We could not confirm your order. It may have been placed in the other region: it will show in your orders once that region answers again. Please check your orders before you order again.";
+
 type Status = { kind: "idle" } | { kind: "placing"; attempt: number } | { kind: "failed"; message: string; retryable: boolean };
 
 function Review() {
@@ -36,7 +39,8 @@ function Review() {
     const key = currentAttemptKey();
     setStatus({ kind: "placing", attempt: 1 });
     try {
-      const order = await placeOrderWithRetry(key, { onRetry: (n) => setStatus({ kind: "placing", attempt: n + 1 }) });
+      const lines = (current?.items ?? []).map(({ bookId, quantity }) => ({ bookId, quantity }));
+      const order = await placeOrderWithRetry(key, lines, { onRetry: (n) => setStatus({ kind: "placing", attempt: n + 1 }) });
       endAttempt();
       cart.value = { items: [], total: "0.00" };
       clearQueryCache("orders");
@@ -50,7 +54,10 @@ function Review() {
       if (!retryable) endAttempt();
       if (error instanceof ApiError && error.status === 409) {
         await loadCart().catch(() => null);
-        setStatus({ kind: "failed", retryable: false, message: `${error.message} Please review your cart.` });
+        clearQueryCache("orders");
+        // An attempt that got no answer may have placed the order in a region that is out now.
+        const message = error.afterUnanswered ? UNCONFIRMED : `${error.message} Please review your cart.`;
+        setStatus({ kind: "failed", retryable: false, message });
         return;
       }
       setStatus({

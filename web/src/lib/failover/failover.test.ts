@@ -16,6 +16,7 @@ const policy: FailoverPolicy = {
     { method: "GET", path: "*" },
     { method: "PUT", path: "/cart/{bookId}" },
     { method: "DELETE", path: "/cart/{bookId}" },
+    { method: "POST", path: "/orders", requires: ["header:Idempotency-Key", "body:lines"] },
   ],
   avoidFailedRegionMs: 60_000,
   healthPath: "/health",
@@ -117,7 +118,7 @@ describe("client failover", () => {
     expect(later.at(-1)!.url).toBe(`${REGIONAL["ap-southeast-1"]}/books`);
   });
 
-  it("never repeats POST /orders on the other region", async () => {
+  it("never repeats POST /orders on the other region without the chosen lines", async () => {
     const { calls } = world("eu-west-1", { "eu-west-1": 503 });
     const { client, route } = pageLoad();
     await expect(client.request("/orders", { method: "POST", auth: true, headers: { "Idempotency-Key": "k1" } })).rejects.toBeInstanceOf(
@@ -125,6 +126,29 @@ describe("client failover", () => {
     );
     expect(calls.map((c) => c.url)).toEqual([`${ROUTED}/orders`]);
     expect(route.state().pinned).toBeNull();
+  });
+
+  it("repeats POST /orders with its key and lines on the other region, and stays there", async () => {
+    world("eu-west-1", {});
+    const { client, route } = pageLoad();
+    await client.get("/health");
+    const { calls } = world("eu-west-1", { "eu-west-1": "hang" });
+    const lines = [{ bookId: "dune", quantity: 2 }];
+    const placed = client.request("/orders", { method: "POST", auth: true, headers: { "Idempotency-Key": "k1" }, body: { lines } });
+    await vi.advanceTimersByTimeAsync(policy.firstTimeoutMs);
+    await expect(placed).resolves.toEqual({ ok: true });
+    expect(calls.map((c) => c.url)).toEqual([`${ROUTED}/orders`, `${REGIONAL["ap-southeast-1"]}/orders`]);
+    expect(calls.map((c) => c.headers["idempotency-key"])).toEqual(["k1", "k1"]);
+    expect(calls.map((c) => c.body)).toEqual([{ lines }, { lines }]);
+    expect(route.state().pinned).toBe("ap-southeast-1");
+  });
+
+  it("marks a refusal that follows an unanswered attempt, so the shopper is told the order may exist", async () => {
+    world("eu-west-1", { "eu-west-1": "refuse", "ap-southeast-1": 409 });
+    const { client } = pageLoad();
+    const body = { lines: [{ bookId: "dune", quantity: 2 }] };
+    const refused = client.request("/orders", { method: "POST", auth: true, headers: { "Idempotency-Key": "k1" }, body });
+    await expect(refused).rejects.toMatchObject({ status: 409, afterUnanswered: true });
   });
 
   it("waits for POST /orders as long as it takes: no first timeout", async () => {
