@@ -16,11 +16,12 @@ Execution environments, as Lambda runs them:
 - When every environment is busy and the region is at its concurrency, the request is
   throttled at once: 429 `{"message": "Too Many Requests"}`, API Gateway's answer. Nothing
   queues, so overload never turns into a hang.
-- An invocation that runs past the function's timeout (the API function's 10 s) is stopped
+- An invocation that runs past the function's timeout (the API function's 10 s, counted in
+  the environment's CPU time, as a shared machine's wall time measures its load) is stopped
   and its environment discarded, as Lambda does, and answered 500 `{"message": "Internal
   Server Error"}`, API Gateway's answer to a failed invocation; a request without an answer
   within the HTTP API's integration timeout (29 s, counting a cold start) is a 503
-  `{"message": "Service Unavailable"}`.
+  `{"message": "Service Unavailable"}`, and the environment finishes its work meanwhile.
 - The environments are children of the gateway in its process group, so the region's outage
   (SIGSTOP to each of the region's process groups) freezes them with it.
 
@@ -71,6 +72,8 @@ TIMEOUT_SECONDS = 29
 FUNCTION_TIMEOUT_SECONDS = 10.0
 FUNCTION_NAME = "bookstore-api-{region}"
 API_HANDLER = "api:handler"
+# How long an environment the gateway gave up on may take to finish before it is stopped.
+ABANDONED_SECONDS = 120.0
 TEXT_TYPES = ("text/", "application/json", "application/xml", "application/x-www-form")
 
 
@@ -297,35 +300,65 @@ class Environment:
         theirs.close()
         self.sock = ours
         self.ready = False
+        self.pending = False
         self.invocations = 0
 
     def invoke(self, event: dict[str, Any], deadline: float) -> Any:
-        """Raises InvocationFailed, or TimeoutError past `deadline` (the integration's)."""
+        """Raises InvocationFailed, or TimeoutError past `deadline` (the integration's); then
+        the environment is still working on it (`pending`) or still in its init."""
         if not self.ready:
-            message = self._receive(deadline, deadline, "init")
+            message = self._receive(deadline, None)
             if not message.get("ready"):
                 raise InvocationFailed(str(message.get("error", "init failed")))
             self.ready = True
         self.invocations += 1
         send_frame(self.sock, {"event": event})
-        function_deadline = min(deadline, time.monotonic() + self.function_timeout)
-        message = self._receive(function_deadline, deadline, "invocation")
+        self.pending = True
+        message = self._receive(deadline, self.cpu_seconds() + self.function_timeout)
+        self.pending = False
         if "error" in message:
             raise InvocationFailed(str(message["error"]))
         return message["result"]
 
-    def _receive(self, limit: float, integration: float, phase: str) -> dict[str, Any]:
+    def _receive(self, deadline: float, cpu_limit: float | None) -> dict[str, Any]:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError
+            try:
+                readable = select.select([self.sock], [], [], min(left, 0.25))[0]
+                message = recv_frame(self.sock, deadline) if readable else {}
+            except OSError as exc:
+                raise InvocationFailed(f"environment lost: {exc}") from exc
+            if message is None:
+                raise InvocationFailed(f"environment {self.number} exited ({self.exit_code()})")
+            if message:
+                return message
+            if cpu_limit is not None and self.cpu_seconds() > cpu_limit:
+                raise InvocationFailed(f"timed out after {self.function_timeout:g} s")
+
+    def finish(self, seconds: float) -> bool:
+        """Wait out an init or an invocation the gateway gave up on; True if it is idle now."""
+        deadline = time.monotonic() + seconds
         try:
-            message = recv_frame(self.sock, limit)
-        except TimeoutError:
-            if limit >= integration:
-                raise
-            raise InvocationFailed(f"{phase} timed out") from None
-        except OSError as exc:
-            raise InvocationFailed(f"environment lost: {exc}") from exc
-        if message is None:
-            raise InvocationFailed(f"environment {self.number} exited (status {self.exit_code()})")
-        return message
+            if not self.ready:
+                message = recv_frame(self.sock, deadline)
+                self.ready = bool(message and message.get("ready"))
+                return self.ready
+            if self.pending:
+                self.pending = recv_frame(self.sock, deadline) is None
+        except (TimeoutError, OSError):
+            return False
+        return not self.pending
+
+    def cpu_seconds(self) -> float:
+        """CPU time the environment has used. The function timeout counts this, not wall time:
+        on a shared 2-core machine wall time measures the machine's load, not the function."""
+        try:
+            fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def exit_code(self) -> int | None:
         return self.process.poll()
@@ -391,41 +424,28 @@ class ProcessEnvironments(Environments):
     def warm(self) -> None:
         """Start one environment and wait for its init, before the gateway takes requests."""
         environment = self._acquire()
-        try:
-            message = recv_frame(environment.sock, time.monotonic() + 60)
-        except (TimeoutError, OSError):
-            message = None
-        environment.ready = bool(message and message.get("ready"))
-        if not environment.ready:
-            log.error("the first environment failed its init: %s", message)
-        self._release(environment, keep=environment.ready)
+        ready = environment.finish(ABANDONED_SECONDS)
+        if not ready:
+            log.error("the first environment failed its init")
+        self._release(environment, keep=ready)
 
     def invoke(self, event: dict[str, Any], deadline: float) -> Any:
-        environment: Environment | None = self._acquire()
-        assert environment is not None
-        keep = False
+        environment = self._acquire()
         try:
             result = environment.invoke(event, deadline)
-            keep = True
-            return result
         except TimeoutError:
-            if not environment.ready:
-                # Still importing (a busy machine): let it finish and join the idle ones
-                # rather than throw away the work and start the next cold start from zero.
-                threading.Thread(target=self._finish_init, args=(environment,), daemon=True).start()
-                environment = None
+            # API Gateway gives up; the environment carries on, as a Lambda function runs on
+            # after its caller's timeout, and is idle again when it is done.
+            threading.Thread(target=self._finish, args=(environment,), daemon=True).start()
             raise IntegrationTimeout from None
-        finally:
-            if environment is not None:
-                self._release(environment, keep)
+        except BaseException:
+            self._release(environment, False)
+            raise
+        self._release(environment, True)
+        return result
 
-    def _finish_init(self, environment: Environment) -> None:
-        try:
-            message = recv_frame(environment.sock, time.monotonic() + 120)
-        except (TimeoutError, OSError):
-            message = None
-        environment.ready = bool(message and message.get("ready"))
-        self._release(environment, keep=environment.ready)
+    def _finish(self, environment: Environment) -> None:
+        self._release(environment, keep=environment.finish(ABANDONED_SECONDS))
 
     def describe(self) -> dict[str, Any]:
         with self._lock:
@@ -555,6 +575,9 @@ def main(argv: list[str] | None = None) -> None:
         install_sigterm_exit()
         # Ctrl-C reaches the gateway's group; the gateway decides when its environments end.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+        import faulthandler
+
+        faulthandler.register(signal.SIGUSR1)
         run_environment(args.environment_fd, args.region, lambda: load_handler(args.handler))
         return
     if args.config is None:
