@@ -91,7 +91,11 @@ def make_http_server(
             finally:
                 if slots is not None:
                     slots.release()
-            self._write(*response)
+            try:
+                self._write(*response)
+            except (BrokenPipeError, ConnectionResetError):
+                # The client gave up waiting (a health check's timeout, say): nothing to tell.
+                self.close_connection = True
 
         do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _serve
 
