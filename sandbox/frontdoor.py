@@ -298,6 +298,7 @@ class FrontDoor:
                 name=f"health-{state.region.name}",
                 daemon=True,
             ).start()
+        threading.Thread(target=self._blog_check_loop, name="health-blog", daemon=True).start()
 
     def _check_loop(self, state: RegionHealth) -> None:
         interval = self.config.health_interval
@@ -421,6 +422,36 @@ class FrontDoor:
 
     # -- blog ----------------------------------------------------------------------------
 
+    def _blog_answer(self) -> str:
+        with self.lock:
+            healthy = self.blog_health.healthy is not False
+        primary = self.config.primary.name
+        return primary if healthy else self.config.other(primary).name
+
+    def _blog_check_loop(self) -> None:
+        """The primary's blog health check (its `/`, 2xx or 3xx), once the blog runs."""
+        interval = self.config.health_interval
+        timeout = max(0.2, min(2.0, interval))
+        state, port = self.blog_health, self.config.primary.blog_http_port
+        while True:
+            started = time.monotonic()
+            if port and self.blog_pair() is not None:
+                status: int | None
+                try:
+                    status = upstream(port, "GET", "/blog/", [], b"", timeout)[0]
+                except (OSError, http.client.HTTPException):
+                    status = None
+                with self.lock:
+                    state.last_status = status
+                    state.last_checked = time.time()
+                    state.last_latency_ms = round((time.monotonic() - started) * 1000, 1)
+                    state.record(
+                        status is not None and 200 <= status < 400,
+                        self.config.failure_threshold,
+                        self.config.recovery_threshold,
+                    )
+            time.sleep(max(0.0, interval - (time.monotonic() - started)))
+
     def blog_pair(self) -> BlogPair | None:
         """The sandbox's blog once the supervisor reports it running (state.json), else None."""
         if self._blog is not None:
@@ -443,11 +474,10 @@ class FrontDoor:
         pair = self.blog_pair()
         if pair is None:
             return self._no_blog()
-        with self.lock:
-            healthy = {name: state.healthy is not False for name, state in self.health.items()}
-        candidates = pair.upstreams(method, healthy)
+        # Route 53's failover records: the primary while its blog health check passes.
+        name = self.blog_resolver.resolve(client_of(headers), self._blog_answer)
+        attempts = [r for r in pair.regions if r.name == name]
         read = method in ("GET", "HEAD", "OPTIONS")
-        attempts = candidates[:2] if read else candidates[:1]
         forwarded = [(k, v) for k, v in headers if k.lower() not in HOP_BY_HOP]
         last: Response = (
             504,
