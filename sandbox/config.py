@@ -106,7 +106,7 @@ class SandboxConfig:
     failure_threshold: int = 3
     recovery_threshold: int = 2
     record_ttl: float | None = None  # None: 6 x health_interval, as AWS's 60 s TTL to 10 s checks
-    lambda_concurrency: int = 4  # execution environments per region, each its own process
+    lambda_concurrency: int = 8  # execution environments per region, each its own process
     cognito: CognitoConfig = field(default_factory=CognitoConfig)
     redis_server: str = ""
     redis_source: str = ""

@@ -14,8 +14,10 @@ Execution environments, as Lambda runs them:
   module, the init phase) before it runs the event. So requests to one region overlap inside
   the handler, and the races between them happen here as on AWS.
 - When every environment is busy and the region is at its concurrency, the request is
-  throttled at once: 429 `{"message": "Too Many Requests"}`, API Gateway's answer. Nothing
-  queues, so overload never turns into a hang.
+  throttled: 429 `{"message": "Too Many Requests"}`, API Gateway's answer, after at most
+  half a second's wait for an environment to free up (Lambda would start another at once;
+  the sandbox's concurrency is the machine's, far below an account's). Nothing queues longer,
+  so overload never turns into a hang.
 - An invocation that runs past the function's timeout (the API function's 10 s, counted in
   the environment's CPU time, as a shared machine's wall time measures its load) is stopped
   and its environment discarded, as Lambda does, and answered 500 `{"message": "Internal
@@ -72,6 +74,8 @@ TIMEOUT_SECONDS = 29
 FUNCTION_TIMEOUT_SECONDS = 10.0
 FUNCTION_NAME = "bookstore-api-{region}"
 API_HANDLER = "api:handler"
+# How long a request at the region's concurrency waits for a free environment before the 429.
+THROTTLE_WAIT_SECONDS = 0.5
 # How long an environment the gateway gave up on may take to finish before it is stopped.
 ABANDONED_SECONDS = 120.0
 TEXT_TYPES = ("text/", "application/json", "application/xml", "application/x-www-form")
@@ -387,6 +391,7 @@ class ProcessEnvironments(Environments):
         self.handler = handler
         self.function_timeout = function_timeout
         self._lock = threading.Lock()
+        self._freed = threading.Condition(self._lock)
         self._idle: list[Environment] = []
         self._busy: set[Environment] = set()
         self._started = 0
@@ -395,6 +400,14 @@ class ProcessEnvironments(Environments):
 
     def _acquire(self) -> Environment:
         with self._lock:
+            if not self._idle and len(self._busy) >= self.maximum:
+                # At the region's concurrency. Lambda would have started another environment
+                # at once; the sandbox's maximum is the machine's, so a request waits a moment
+                # for one to free up (never longer than THROTTLE_WAIT_SECONDS) before the 429.
+                self._freed.wait_for(
+                    lambda: bool(self._idle) or len(self._busy) < self.maximum,
+                    THROTTLE_WAIT_SECONDS,
+                )
             if self._idle:
                 environment = self._idle.pop()
                 self._busy.add(environment)
@@ -418,6 +431,7 @@ class ProcessEnvironments(Environments):
             self._busy.discard(environment)
             if keep:
                 self._idle.append(environment)
+            self._freed.notify()
         if not keep:
             environment.stop()
 
