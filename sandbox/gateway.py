@@ -10,14 +10,15 @@ Execution environments, as Lambda runs them:
   object, so two events must never share an interpreter, and on Lambda they never do.
 - Several run at once, up to `lambda_concurrency` per region (the account's concurrency, on
   one machine): an event goes to an idle environment, the most recently used first; when
-  every one is busy a new one starts, and it pays its own cold start (importing the handler
-  module, the init phase) before it runs the event. So requests to one region overlap inside
-  the handler, and the races between them happen here as on AWS.
-- When every environment is busy and the region is at its concurrency, the request is
-  throttled: 429 `{"message": "Too Many Requests"}`, API Gateway's answer, after at most
-  half a second's wait for an environment to free up (Lambda would start another at once;
-  the sandbox's concurrency is the machine's, far below an account's). Nothing queues longer,
-  so overload never turns into a hang.
+  every one is busy a new one starts, with its own cold start (importing the handler module,
+  the init phase), and the event goes to the first environment that is free, the new one or
+  one that finished meanwhile (a busy 2-core machine takes seconds over an import Lambda does
+  in a fraction of one). So requests to one region overlap inside the handler, and the races
+  between them happen here as on AWS.
+- A request that finds no environment free within `THROTTLE_WAIT_SECONDS` (every one busy
+  and the region at its concurrency, or still in their init) is throttled: 429
+  `{"message": "Too Many Requests"}`, API Gateway's answer. Nothing queues longer, so
+  overload never turns into a hang.
 - An invocation that runs past the function's timeout (the API function's 10 s, counted in
   the environment's CPU time, as a shared machine's wall time measures its load) is stopped
   and its environment discarded, as Lambda does, and answered 500 `{"message": "Internal
@@ -74,8 +75,11 @@ TIMEOUT_SECONDS = 29
 FUNCTION_TIMEOUT_SECONDS = 10.0
 FUNCTION_NAME = "bookstore-api-{region}"
 API_HANDLER = "api:handler"
-# How long a request at the region's concurrency waits for a free environment before the 429.
-THROTTLE_WAIT_SECONDS = 0.5
+# How long a request waits for a free environment before the 429, and how many environments
+# may be in their init at once (imports are CPU-bound: a busy 2-core machine does two at a
+# time faster than eight).
+THROTTLE_WAIT_SECONDS = 2.0
+MAX_STARTING = 2
 # How long an environment the gateway gave up on may take to finish before it is stopped.
 ABANDONED_SECONDS = 120.0
 TEXT_TYPES = ("text/", "application/json", "application/xml", "application/x-www-form")
@@ -385,6 +389,7 @@ class ProcessEnvironments(Environments):
         maximum: int,
         handler: str = API_HANDLER,
         function_timeout: float = FUNCTION_TIMEOUT_SECONDS,
+        throttle_wait: float = THROTTLE_WAIT_SECONDS,
     ) -> None:
         self.region = region
         self.maximum = max(1, maximum)
@@ -395,36 +400,59 @@ class ProcessEnvironments(Environments):
         self._idle: list[Environment] = []
         self._busy: set[Environment] = set()
         self._started = 0
+        self._starting = 0
+        self._failed_inits = 0
+        self.throttle_wait = throttle_wait
         self.cold_starts = 0
         self.throttles = 0
 
     def _acquire(self) -> Environment:
+        """An idle environment; while none is, start another (up to the maximum, in the
+        background) and wait for the first to be free, at most `throttle_wait` seconds."""
+        deadline = time.monotonic() + self.throttle_wait
         with self._lock:
-            if not self._idle and len(self._busy) >= self.maximum:
-                # At the region's concurrency. Lambda would have started another environment
-                # at once; the sandbox's maximum is the machine's, so a request waits a moment
-                # for one to free up (never longer than THROTTLE_WAIT_SECONDS) before the 429.
-                self._freed.wait_for(
-                    lambda: bool(self._idle) or len(self._busy) < self.maximum,
-                    THROTTLE_WAIT_SECONDS,
-                )
-            if self._idle:
-                environment = self._idle.pop()
-                self._busy.add(environment)
-                return environment
-            if len(self._busy) >= self.maximum:
-                self.throttles += 1
-                raise Throttled
-            self._started += 1
-            self.cold_starts += 1
-            number = self._started
+            failed_before = self._failed_inits
+            while True:
+                if self._idle:
+                    environment = self._idle.pop()
+                    self._busy.add(environment)
+                    return environment
+                if self._failed_inits > failed_before:
+                    # Lambda answers an event whose environment failed its init with an error.
+                    raise InvocationFailed("an environment failed its init")
+                total = len(self._busy) + self._starting
+                if total < self.maximum and self._starting < MAX_STARTING:
+                    self._start_locked()
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    self.throttles += 1
+                    raise Throttled
+                self._freed.wait(left)
+
+    def _start_locked(self) -> None:
+        self._starting += 1
+        self._started += 1
+        self.cold_starts += 1
+        threading.Thread(target=self._boot, args=(self._started,), daemon=True).start()
+
+    def _boot(self, number: int) -> None:
+        environment: Environment | None = None
+        ready = False
         try:
             environment = Environment(self.region, number, self.handler, self.function_timeout)
+            ready = environment.finish(ABANDONED_SECONDS)
         except OSError as exc:
-            raise InvocationFailed(f"could not start an environment: {exc}") from exc
+            log.error("could not start an environment: %s", exc)
         with self._lock:
-            self._busy.add(environment)
-        return environment
+            self._starting -= 1
+            if ready and environment is not None:
+                self._idle.append(environment)
+            else:
+                self._failed_inits += 1
+            self._freed.notify_all()
+        if environment is not None and not ready:
+            log.error("environment %s failed its init", number)
+            environment.stop()
 
     def _release(self, environment: Environment, keep: bool) -> None:
         with self._lock:
@@ -437,11 +465,9 @@ class ProcessEnvironments(Environments):
 
     def warm(self) -> None:
         """Start one environment and wait for its init, before the gateway takes requests."""
-        environment = self._acquire()
-        ready = environment.finish(ABANDONED_SECONDS)
-        if not ready:
-            log.error("the first environment failed its init")
-        self._release(environment, keep=ready)
+        with self._lock:
+            self._start_locked()
+            self._freed.wait_for(lambda: self._starting == 0, ABANDONED_SECONDS)
 
     def invoke(self, event: dict[str, Any], deadline: float) -> Any:
         environment = self._acquire()
@@ -467,6 +493,7 @@ class ProcessEnvironments(Environments):
                 "maximum": self.maximum,
                 "idle": len(self._idle),
                 "busy": len(self._busy),
+                "starting": self._starting,
                 "coldStarts": self.cold_starts,
                 "throttles": self.throttles,
             }

@@ -31,7 +31,10 @@ REPO = Path(__file__).resolve().parents[2]
 def environments(monkeypatch: pytest.MonkeyPatch) -> Iterator[ProcessEnvironments]:
     # The environments import the handler as `tests.sandbox...`, from the repository root.
     monkeypatch.chdir(REPO)
-    pool = ProcessEnvironments("eu-west-1", 2, handler=HANDLER, function_timeout=1.0)
+    # A long wait for a free environment: a loaded machine may take many seconds to import.
+    pool = ProcessEnvironments(
+        "eu-west-1", 2, handler=HANDLER, function_timeout=1.0, throttle_wait=60.0
+    )
     try:
         yield pool
     finally:
@@ -78,6 +81,7 @@ def test_a_region_at_its_concurrency_throttles_without_queueing(
         held = [holders.submit(invoke, environments, f"hold={release}") for _ in range(2)]
         while environments.describe()["busy"] < 2:
             time.sleep(0.01)
+        environments.throttle_wait = 0.5
         asked = time.monotonic()
         with pytest.raises(Throttled):
             invoke(environments, "")
@@ -148,6 +152,7 @@ def test_an_idle_pool_starts_nothing(environments: ProcessEnvironments) -> None:
         "maximum": 2,
         "idle": 0,
         "busy": 0,
+        "starting": 0,
         "coldStarts": 0,
         "throttles": 0,
     }
