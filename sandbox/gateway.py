@@ -36,6 +36,7 @@ from __future__ import annotations
 import argparse
 import base64
 import contextlib
+import faulthandler
 import importlib
 import json
 import logging
@@ -616,8 +617,7 @@ def main(argv: list[str] | None = None) -> None:
         install_sigterm_exit()
         # Ctrl-C reaches the gateway's group; the gateway decides when its environments end.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-        import faulthandler
-
+        # `kill -USR1 <pid>` writes where a stuck environment is to the gateway's log.
         faulthandler.register(signal.SIGUSR1)
         run_environment(args.environment_fd, args.region, lambda: load_handler(args.handler))
         return
