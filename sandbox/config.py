@@ -206,6 +206,23 @@ class SandboxConfig:
         default=2,
         metadata=flag("good checks before a region is back", parse=parse_count, metavar="N"),
     )
+    record_ttl: float | None = field(
+        default=None,
+        metadata=flag(
+            "seconds a client keeps the region it was given (default: 6 x the health"
+            " interval, as Route 53's 60 s TTL to its 10 s checks)",
+            parse=parse_positive,
+            metavar="SECONDS",
+        ),
+    )
+    lambda_concurrency: int = field(
+        default=8,
+        metadata=flag(
+            "execution environments per region, each its own process (Lambda's, scaled down)",
+            parse=parse_count,
+            metavar="N",
+        ),
+    )
     cognito: CognitoConfig = field(default_factory=CognitoConfig)
     redis_server: str = ""
     redis_source: str = ""

@@ -1,46 +1,70 @@
-"""The front door: the sandbox's Route 53 + CloudFront.
+"""The front door: what the Pulumi program puts in front of the regions, and no more.
 
-- `/` serves `web/dist` (a page saying how to build it when it is missing), `/config.json`
-  is generated for the web app, `/covers/` falls back to the catalog's cover art.
-- `/api/*` goes to a healthy region with the prefix stripped. Routing follows Route 53:
-  `failover` sends everything to the primary while it is healthy; `latency` sends everything
-  to the region nearest to the client, which on one machine is a setting (`--near`, the
-  primary by default), and to the other region when that one is unhealthy. When no region is
-  healthy, both are tried, as Route 53 does when every record is unhealthy.
-- Health checks: each region's `/health` every interval; `failure_threshold` consecutive
-  failures make a region unhealthy, `recovery_threshold` consecutive successes healthy again.
-- A request that gets no answer (or a 502/503/504) from a region is retried once on the
-  other region, but only when that is safe: GET/HEAD, and POST /orders, which carries an
-  Idempotency-Key.
+Each path stands for one AWS mechanism (`components/failover_routing.py` deploys them):
+
+- `/api/*` = the Route 53 records and health checks of `api.<domain>`. A request goes, with
+  the prefix stripped, to the region a resolver gave its client, and nowhere else: no retry,
+  on any status or silence, as nothing retries between a browser and API Gateway on AWS.
+  The answer follows Route 53: `failover` gives the primary while it is healthy; `latency`
+  gives the region nearest to the client, which on one machine is a setting (`--near`, the
+  primary by default), and the other region when that one is unhealthy; when no region is
+  healthy, the nearest, as Route 53 answers as if all were healthy then. A client keeps its
+  answer for the record's TTL (`record_ttl`, by default 6 x the health-check interval, as
+  AWS's 60 s TTL to its 10 s checks), each from the moment it resolved, so clients move at
+  different moments after a health flip. A client is what shares a DNS cache: one per
+  `Authorization` header (a signed-in shopper's browser), and one for every anonymous request
+  (one machine, one resolver). A region that does not answer within API Gateway's
+  integration timeout (plus a second) is the front door's own 504; a connection refused its
+  own 502: on AWS the client would see a network error there.
+- Health checks: each region's `/health` every interval (Route 53's 10 s, scaled to the
+  sandbox's `health_interval`); `failure_threshold` consecutive failures make a region
+  unhealthy, `recovery_threshold` consecutive successes healthy again.
+- `/` = the CloudFront distribution over the origin group of the two regions' site buckets
+  (in each region's moto, where `up` uploaded `web/dist` and the replicator copies it): the
+  viewer-request function's rewrite (a last path segment without a dot is `/index.html`),
+  then the edge cache (Managed-CachingOptimized over the Cache-Control the program puts on
+  each object, TTLs scaled like the health interval), then on a miss the primary bucket; a
+  GET/HEAD/OPTIONS that gets one of `ORIGIN_FAILOVER_STATUS_CODES`, or no connection within
+  CloudFront's 3 attempts of 10 s (scaled), is sent to the secondary bucket. Nothing else is
+  tried, no stale object is served; other methods are refused. `/config.json`, the object the
+  program uploads next to the app, is generated here and answered only when the origin group
+  reaches a site bucket, so it is there exactly when the app is. Without a deployed app (not
+  built before `up`) `/` is a page saying how to build it, and covers come from the catalog.
+- `/blog/...` = the Route 53 failover records of `blog.<domain>`: the primary's WordPress
+  while the primary's blog health check (its `/`, same interval and thresholds) passes, the
+  secondary's otherwise, cached per client for the TTL as above; no retry. Without a blog
+  (packages missing) it answers 503 with what to install.
 - `/api-<region>/*` goes to that region's gateway only, with the prefix stripped: the region's
   own endpoint (on AWS its regional custom domain), which the web app's failover uses. No
   health routing and no retry, so it fails exactly when that region does.
 - `/cognito/` forwards to the user pool in the primary's moto and confirms every sign-up at
   once (the sandbox has no e-mail).
-- `/blog/...` goes, path unchanged, to a region's WordPress (`sandbox.blog`): reads to the
-  region whose database is primary first, then the other (retried there on no answer or a
-  502/503/504); writes only to the region whose database is primary, as
-  `BlogPair.upstreams` orders them from the front door's health view. Without a blog (packages
-  missing) it answers 503 with what to install.
-- `/frontdoor/status` reports all of the above as JSON.
+- `/frontdoor/status` reports all of the above as JSON, with how many clients hold which
+  region.
+
+What the front door answers itself (no region answered, too busy, a method it does not route)
+is in the API's error shape, `{"error": {"code", "message"}}`. It takes at most
+`MAX_IN_FLIGHT` requests at once and answers any beyond that 503 at once, never by a queue.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import http.client
 import json
 import logging
 import mimetypes
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
-from sandbox.blog import BlogPair, find_missing, install_hint
+from sandbox.blog import BlogPair, BlogRegion, find_missing, install_hint
 from sandbox.config import HOST, RegionConfig, SandboxConfig, repo_root
 from sandbox.httpd import Response, make_http_server
 from sandbox.procs import exit_with_parent, install_sigterm_exit
@@ -48,16 +72,37 @@ from sandbox.provision import cognito_client, web_dist
 
 log = logging.getLogger("sandbox.frontdoor")
 
-# A request that may be retried elsewhere gives up on a silent region sooner: the handlers
-# answer in milliseconds here, and a frozen region never answers at all.
-UPSTREAM_TIMEOUT_SECONDS = 5.0
-RETRYABLE_FIRST_TIMEOUT_SECONDS = 1.0
+# A live gateway answers by itself within its integration timeout (29 s); longer than that the
+# region is not answering at all.
+API_TIMEOUT_SECONDS = 30.0
 COGNITO_TIMEOUT_SECONDS = 5.0
+MAX_IN_FLIGHT = 256
+ANONYMOUS = "anonymous"
+
+# What the Pulumi program deploys (components/failover_routing.py; a test keeps them equal).
+AWS_HEALTH_CHECK_INTERVAL_SECONDS = 10
+AWS_RECORD_TTL_SECONDS = 60
+ORIGIN_FAILOVER_STATUS_CODES = (500, 502, 503, 504, 403, 404)
+ORIGIN_METHODS = ("GET", "HEAD", "OPTIONS")
+# CloudFront's defaults, which the program leaves in place: 3 connection attempts of 10 s to
+# an origin before failing over; Managed-CachingOptimized's minimum and maximum TTL.
+ORIGIN_CONNECTION_ATTEMPTS = 3
+ORIGIN_CONNECTION_TIMEOUT_SECONDS = 10.0
+CACHE_MIN_TTL_SECONDS = 1.0
+CACHE_MAX_TTL_SECONDS = 31536000.0
 # WordPress on PHP's built-in server renders a page in well under a second, but a busy machine
-# can stretch that; a write is never retried, so it gets the longest time.
+# can stretch that, and nothing is retried elsewhere (ALB's idle timeout is longer still).
 BLOG_TIMEOUT_SECONDS = 30.0
-BLOG_FIRST_TIMEOUT_SECONDS = 8.0
-RETRYABLE_STATUSES = (502, 503, 504)
+ERROR_CODES = {
+    405: "METHOD_NOT_ALLOWED",
+    400: "BAD_REQUEST",
+    413: "PAYLOAD_TOO_LARGE",
+    414: "URI_TOO_LONG",
+    431: "HEADERS_TOO_LARGE",
+    502: "REGION_UNREACHABLE",
+    503: "FRONT_DOOR_BUSY",
+    504: "REGION_TIMEOUT",
+}
 HOP_BY_HOP = {
     "connection",
     "keep-alive",
@@ -124,6 +169,90 @@ class RegionHealth:
         }
 
 
+def error_body(status: int, message: str, code: str | None = None) -> bytes:
+    """The API's error shape, for what the front door answers itself."""
+    code = code or ERROR_CODES.get(status, "ERROR")
+    return json.dumps({"error": {"code": code, "message": message}}).encode()
+
+
+def error(status: int, message: str, code: str | None = None) -> Response:
+    return status, [("content-type", "application/json")], error_body(status, message, code)
+
+
+def object_cache_control(key: str) -> str:
+    """The Cache-Control the program puts on each object of the site."""
+    if key == "index.html":
+        return "no-cache"
+    if key.startswith("assets/"):
+        return "public, max-age=31536000, immutable"
+    return "public, max-age=300"
+
+
+def edge_ttl(cache_control: str) -> float:
+    """How long Managed-CachingOptimized keeps an object with this Cache-Control, unscaled:
+    `no-cache` for its minimum TTL, `max-age` within its minimum and maximum."""
+    for part in cache_control.split(","):
+        name, _, value = part.strip().partition("=")
+        if name == "max-age" and value.isdigit():
+            return min(CACHE_MAX_TTL_SECONDS, max(CACHE_MIN_TTL_SECONDS, float(value)))
+    return CACHE_MIN_TTL_SECONDS
+
+
+def site_key(path: str) -> str:
+    """The bucket key for a viewer path, after the program's viewer-request function."""
+    if "." not in path.split("/")[-1]:
+        return "index.html"
+    return unquote(path).lstrip("/")
+
+
+def client_of(headers: list[tuple[str, str]]) -> str:
+    """Who shares a DNS cache: a signed-in client, by its credentials; else the machine."""
+    authorization = next((v for k, v in headers if k.lower() == "authorization"), "")
+    if not authorization:
+        return ANONYMOUS
+    return hashlib.sha256(authorization.encode()).hexdigest()[:32]
+
+
+class Resolver:
+    """The answers of one record as its clients' resolvers cache them: each client keeps the
+    region it was given until `ttl` seconds after it asked."""
+
+    def __init__(self, ttl: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.ttl = ttl
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._answers: dict[str, tuple[str, float]] = {}
+
+    def resolve(self, client: str, answer: Callable[[], str]) -> str:
+        now = self.clock()
+        with self._lock:
+            cached = self._answers.get(client)
+            if cached is not None and now - cached[1] < self.ttl:
+                return cached[0]
+        region = answer()
+        with self._lock:
+            self._answers[client] = (region, now)
+            if len(self._answers) > 1000:
+                self._answers = {c: a for c, a in self._answers.items() if now - a[1] < self.ttl}
+        return region
+
+    def holders(self) -> dict[str, int]:
+        """How many clients hold an unexpired answer, by region."""
+        now = self.clock()
+        counts: dict[str, int] = {}
+        with self._lock:
+            for region, at in self._answers.values():
+                if now - at < self.ttl:
+                    counts[region] = counts.get(region, 0) + 1
+        return counts
+
+
+@dataclass
+class CachedObject:
+    response: Response
+    expires: float
+
+
 def upstream(
     port: int,
     method: str,
@@ -143,43 +272,28 @@ def upstream(
 
 
 def forward_blog(
-    pair: BlogPair,
-    healthy: dict[str, bool],
+    region: BlogRegion,
     method: str,
     target: str,
     headers: list[tuple[str, str]],
     body: bytes,
 ) -> Response:
-    """`/blog/...`, path unchanged, to the regions `pair.upstreams` names from the `healthy`
-    view: a read goes on to the second region when the first does not answer or answers
-    502/503/504, a write goes to the first only."""
-    candidates = pair.upstreams(method, healthy)
-    read = method in ("GET", "HEAD", "OPTIONS")
-    attempts = candidates[:2] if read else candidates[:1]
+    """`/blog/...`, path unchanged, to the one region DNS gave the client: nothing retries a
+    blog request on AWS either (a write to a region whose database is a replica answers 503
+    `blog_read_only`, which says what is going on)."""
     forwarded = [(k, v) for k, v in headers if k.lower() not in HOP_BY_HOP]
-    last: Response = (
-        504,
-        [("content-type", "application/json")],
-        json.dumps({"code": "blog_unavailable", "message": "No region answered"}).encode(),
-    )
-    for number, region in enumerate(attempts):
-        timeout = BLOG_TIMEOUT_SECONDS
-        if number == 0 and len(attempts) > 1:
-            timeout = BLOG_FIRST_TIMEOUT_SECONDS
-        try:
-            status, response_headers, payload = upstream(
-                region.http_port, method, target, forwarded, body, timeout
-            )
-        except (OSError, http.client.HTTPException) as exc:
-            log.warning("blog %s %s on %s failed: %s", method, target, region.name, exc)
-            continue
-        kept = [(k, v) for k, v in response_headers if k.lower() not in HOP_BY_HOP]
-        if not any(k.lower() == "x-bookstore-region" for k, _v in kept):
-            kept.append(("X-Bookstore-Region", region.name))
-        last = (status, kept, payload)
-        if not read or status not in RETRYABLE_STATUSES:
-            break
-    return last
+    try:
+        status, response_headers, payload = upstream(
+            region.http_port, method, target, forwarded, body, BLOG_TIMEOUT_SECONDS
+        )
+    except (OSError, http.client.HTTPException) as exc:
+        log.warning("blog %s %s on %s failed: %s", method, target, region.name, exc)
+        message = {"code": "blog_unavailable", "message": f"{region.name} did not answer"}
+        return 504, [("content-type", "application/json")], json.dumps(message).encode()
+    kept = [(k, v) for k, v in response_headers if k.lower() not in HOP_BY_HOP]
+    if not any(k.lower() == "x-bookstore-region" for k, _v in kept):
+        kept.append(("X-Bookstore-Region", region.name))
+    return status, kept, payload
 
 
 class FrontDoor:
@@ -190,6 +304,15 @@ class FrontDoor:
         self.lock = threading.Lock()
         self.started_at = time.time()
         self._blog: BlogPair | None = None
+        # Every AWS timer the sandbox models runs this much faster than AWS's.
+        self.scale = config.health_interval / AWS_HEALTH_CHECK_INTERVAL_SECONDS
+        ttl = config.record_ttl
+        self.record_ttl = ttl if ttl is not None else AWS_RECORD_TTL_SECONDS * self.scale
+        self.api_resolver = Resolver(self.record_ttl)
+        self.blog_resolver = Resolver(self.record_ttl)
+        self.origin_timeout = max(0.2, ORIGIN_CONNECTION_TIMEOUT_SECONDS * self.scale)
+        self._edge: dict[str, CachedObject] = {}
+        self.blog_health = RegionHealth(config.primary)
 
     # -- health checks -------------------------------------------------------------------
 
@@ -201,6 +324,7 @@ class FrontDoor:
                 name=f"health-{state.region.name}",
                 daemon=True,
             ).start()
+        threading.Thread(target=self._blog_check_loop, name="health-blog", daemon=True).start()
 
     def _check_loop(self, state: RegionHealth) -> None:
         interval = self.config.health_interval
@@ -251,43 +375,42 @@ class FrontDoor:
             return None
         return nearest if nearest in healthy else healthy[0]
 
-    @staticmethod
-    def retry_safe(method: str, path: str) -> bool:
-        return method in ("GET", "HEAD") or (method == "POST" and path.rstrip("/") == "/orders")
+    def api_region(self, headers: list[tuple[str, str]]) -> RegionConfig:
+        """The region this request's client resolved `api.<domain>` to."""
+        name = self.api_resolver.resolve(client_of(headers), lambda: self.preference()[0].name)
+        return self.config.region(name)
 
     def proxy_api(
         self, method: str, target: str, headers: list[tuple[str, str]], body: bytes
     ) -> Response:
-        path = target[len("/api") :] or "/"
+        return self._forward_api(self.api_region(headers), "/api", method, target, headers, body)
+
+    def _forward_api(
+        self,
+        region: RegionConfig,
+        prefix: str,
+        method: str,
+        target: str,
+        headers: list[tuple[str, str]],
+        body: bytes,
+    ) -> Response:
+        """To one region's gateway with `prefix` stripped; nothing is retried anywhere."""
+        path = target[len(prefix) :] or "/"
         if not path.startswith("/"):
             path = "/" + path
         forwarded = [(k, v) for k, v in headers if k.lower() not in HOP_BY_HOP]
-        candidates = self.preference()
-        attempts = (
-            candidates[:2] if self.retry_safe(method, urlsplit(path).path) else candidates[:1]
-        )
-        last: Response = (
-            504,
-            [("content-type", "application/json")],
-            json.dumps({"message": "No region answered"}).encode(),
-        )
-        for number, region in enumerate(attempts):
-            timeout = UPSTREAM_TIMEOUT_SECONDS
-            if number == 0 and len(attempts) > 1:
-                timeout = RETRYABLE_FIRST_TIMEOUT_SECONDS
-            with self.lock:
-                self.health[region.name].requests += 1
-            try:
-                status, response_headers, payload = upstream(
-                    region.gateway_port, method, path, forwarded, body, timeout
-                )
-            except (OSError, http.client.HTTPException) as exc:
-                log.warning("%s %s on %s failed: %s", method, path, region.name, exc)
-                continue
-            last = (status, response_headers, payload)
-            if status not in RETRYABLE_STATUSES:
-                break
-        status, response_headers, payload = last
+        with self.lock:
+            self.health[region.name].requests += 1
+        try:
+            status, response_headers, payload = upstream(
+                region.gateway_port, method, path, forwarded, body, API_TIMEOUT_SECONDS
+            )
+        except TimeoutError:
+            log.warning("%s %s: %s did not answer", method, path, region.name)
+            return error(504, f"the region did not answer within {API_TIMEOUT_SECONDS:g} s")
+        except (OSError, http.client.HTTPException) as exc:
+            log.warning("%s %s on %s failed: %s", method, path, region.name, exc)
+            return error(502, "the region could not be reached")
         kept = [(k, v) for k, v in response_headers if k.lower() not in HOP_BY_HOP]
         return status, kept, payload
 
@@ -336,6 +459,36 @@ class FrontDoor:
 
     # -- blog ----------------------------------------------------------------------------
 
+    def _blog_answer(self) -> str:
+        with self.lock:
+            healthy = self.blog_health.healthy is not False
+        primary = self.config.primary.name
+        return primary if healthy else self.config.other(primary).name
+
+    def _blog_check_loop(self) -> None:
+        """The primary's blog health check (its `/`, 2xx or 3xx), once the blog runs."""
+        interval = self.config.health_interval
+        timeout = max(0.2, min(2.0, interval))
+        state, port = self.blog_health, self.config.primary.blog_http_port
+        while True:
+            started = time.monotonic()
+            if port and self.blog_pair() is not None:
+                status: int | None
+                try:
+                    status = upstream(port, "GET", "/blog/", [], b"", timeout)[0]
+                except (OSError, http.client.HTTPException):
+                    status = None
+                with self.lock:
+                    state.last_status = status
+                    state.last_checked = time.time()
+                    state.last_latency_ms = round((time.monotonic() - started) * 1000, 1)
+                    state.record(
+                        status is not None and 200 <= status < 400,
+                        self.config.failure_threshold,
+                        self.config.recovery_threshold,
+                    )
+            time.sleep(max(0.0, interval - (time.monotonic() - started)))
+
     def blog_pair(self) -> BlogPair | None:
         """The sandbox's blog once the supervisor reports it running (state.json), else None."""
         if self._blog is not None:
@@ -358,9 +511,10 @@ class FrontDoor:
         pair = self.blog_pair()
         if pair is None:
             return self._no_blog()
-        with self.lock:
-            healthy = {name: state.healthy is not False for name, state in self.health.items()}
-        return forward_blog(pair, healthy, method, target, headers, body)
+        # Route 53's failover records: the primary while its blog health check passes.
+        name = self.blog_resolver.resolve(client_of(headers), self._blog_answer)
+        region = next(r for r in pair.regions if r.name == name)
+        return forward_blog(region, method, target, headers, body)
 
     @staticmethod
     def _no_blog() -> Response:
@@ -396,23 +550,8 @@ class FrontDoor:
         headers: list[tuple[str, str]],
         body: bytes,
     ) -> Response:
-        # The same prefix stripping and header handling as /api, without its routing and retry.
-        path = target[len(f"/api-{region.name}") :] or "/"
-        if not path.startswith("/"):
-            path = "/" + path
-        forwarded = [(k, v) for k, v in headers if k.lower() not in HOP_BY_HOP]
-        with self.lock:
-            self.health[region.name].requests += 1
-        try:
-            status, response_headers, payload = upstream(
-                region.gateway_port, method, path, forwarded, body, UPSTREAM_TIMEOUT_SECONDS
-            )
-        except (OSError, http.client.HTTPException) as exc:
-            log.warning("%s %s on %s's own endpoint failed: %s", method, path, region.name, exc)
-            message = {"message": f"{region.name} did not answer"}
-            return 504, [("content-type", "application/json")], json.dumps(message).encode()
-        kept = [(k, v) for k, v in response_headers if k.lower() not in HOP_BY_HOP]
-        return status, kept, payload
+        # The region's own endpoint: no health routing, so it fails exactly when the region does.
+        return self._forward_api(region, f"/api-{region.name}", method, target, headers, body)
 
     # -- site ----------------------------------------------------------------------------
 
@@ -429,39 +568,108 @@ class FrontDoor:
             },
         }
 
-    def static(self, path: str) -> Response:
-        relative = path.lstrip("/") or "index.html"
-        roots = [self.dist]
-        if relative.startswith("covers/"):
-            # The web build copies the covers; without a build they come from the catalog.
-            roots.append(repo_root() / "functions" / "catalog")
-        for root in roots:
-            candidate = (root / relative).resolve()
-            if candidate.is_relative_to(root.resolve()) and candidate.is_file():
-                return self._file(candidate)
-        index = self.dist / "index.html"
-        if index.is_file() and "." not in relative.rsplit("/", 1)[-1]:
-            return self._file(index)  # a client-side route of the single-page app
-        if not index.is_file() and relative == "index.html":
-            return 200, [("content-type", "text/html; charset=utf-8")], NOT_BUILT_PAGE
-        return 404, [("content-type", "text/plain")], b"not found\n"
+    def origin_group(self, method: str, bucket_path: Callable[[RegionConfig], str]) -> Response:
+        """One request through the origin group: the primary bucket, then the secondary on a
+        listed status or no connection; the secondary's answer is the answer."""
+        last: Response = error(504, "no origin of the site answered")
+        primary = self.config.primary
+        members = [primary, *(r for r in self.config.regions if r != primary)]
+        for region in members:
+            answer = self._origin(region, method, bucket_path(region))
+            if answer is None:
+                last = error(504, "no origin of the site answered")
+                continue
+            last = answer
+            if answer[0] not in ORIGIN_FAILOVER_STATUS_CODES:
+                break
+        return last
 
-    @staticmethod
-    def _file(path: Path) -> Response:
-        content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        return 200, [("content-type", content_type)], path.read_bytes()
+    def _origin(self, region: RegionConfig, method: str, path: str) -> Response | None:
+        for _attempt in range(ORIGIN_CONNECTION_ATTEMPTS):
+            try:
+                # The cache policy forwards no viewer header to the origin.
+                return upstream(region.moto_port, method, path, [], b"", self.origin_timeout)
+            except (OSError, http.client.HTTPException) as exc:
+                log.warning("site origin %s: %s %s failed: %s", region.name, method, path, exc)
+        return None
+
+    def site(self, method: str, path: str) -> Response:
+        if method not in ORIGIN_METHODS:
+            return error(405, f"{method} is not allowed here")
+        key = site_key(path)
+        if ".." in key.split("/"):
+            return error(404, f"/{key} is not in the site", "NOT_FOUND")
+        now = time.monotonic()
+        with self.lock:
+            cached = self._edge.get(key)
+        if cached is not None and cached.expires > now and method != "OPTIONS":
+            status, headers, payload = cached.response
+            return status, [*headers, ("x-cache", "Hit from cloudfront")], payload
+        status, origin_headers, payload = self.origin_group(
+            method, lambda region: f"/{region.site_bucket}/{quote(key, safe='/')}"
+        )
+        if status in (403, 404) and not (self.dist / "index.html").is_file():
+            return self._not_deployed(key)
+        kept = [
+            (k, v)
+            for k, v in origin_headers
+            if k.lower() in ("content-type", "etag", "last-modified")
+        ]
+        if status == 200:
+            cache_control = object_cache_control(key)
+            kept.append(("cache-control", cache_control))
+            if method == "GET":
+                expires = now + edge_ttl(cache_control) * self.scale
+                with self.lock:
+                    self._edge[key] = CachedObject((status, kept, payload), expires)
+        return status, [*kept, ("x-cache", "Miss from cloudfront")], payload
+
+    def _not_deployed(self, key: str) -> Response:
+        """The app is not in the buckets (it was not built before `up`): say how to build it;
+        covers come from the catalog meanwhile."""
+        if key.startswith("covers/"):
+            root = (repo_root() / "functions" / "catalog").resolve()
+            candidate = (root / key).resolve()
+            if candidate.is_relative_to(root) and candidate.is_file():
+                content_type = mimetypes.guess_type(candidate.name)[0]
+                headers = [("content-type", content_type or "application/octet-stream")]
+                return 200, headers, candidate.read_bytes()
+        if key == "index.html":
+            return 200, [("content-type", "text/html; charset=utf-8")], NOT_BUILT_PAGE
+        return error(404, f"/{key} is not in the site", "NOT_FOUND")
+
+    def site_config(self) -> Response:
+        """`/config.json`, there exactly when the site's objects are."""
+        status = self.origin_group("HEAD", lambda region: f"/{region.site_bucket}")[0]
+        if status != 200:
+            return error(502 if status != 504 else 504, "no origin of the site answered")
+        headers = [("content-type", "application/json"), ("cache-control", "no-cache")]
+        return 200, headers, json.dumps(self.web_config()).encode()
 
     def status(self) -> dict[str, Any]:
         with self.lock:
             regions = {name: state.to_json() for name, state in self.health.items()}
+            blog_health = self.blog_health.to_json()
         return {
             "mode": self.config.mode,
             "nearRegion": self.config.near_region,
             "interval": self.config.health_interval,
             "failureThreshold": self.config.failure_threshold,
             "recoveryThreshold": self.config.recovery_threshold,
+            "recordTtl": self.record_ttl,
             "serving": self.serving(),
             "regions": regions,
+            # Clients holding an unexpired answer, by the region it names.
+            "clients": {
+                "api": self.api_resolver.holders(),
+                "blog": self.blog_resolver.holders(),
+            },
+            "blogHealth": {"region": self.config.primary.name, **blog_health},
+            "site": {
+                "originTimeoutSeconds": self.origin_timeout,
+                "originAttempts": ORIGIN_CONNECTION_ATTEMPTS,
+                "failoverStatusCodes": list(ORIGIN_FAILOVER_STATUS_CODES),
+            },
         }
 
     # -- dispatch ------------------------------------------------------------------------
@@ -481,18 +689,17 @@ class FrontDoor:
         if path == "/frontdoor/status":
             return 200, json_type, json.dumps(self.status()).encode()
         if path == "/config.json":
-            return 200, json_type, json.dumps(self.web_config()).encode()
+            return self.site_config()
         if path == "/blog" or path.startswith("/blog/"):
             return self.proxy_blog(method, target, headers, body)
-        if method not in ("GET", "HEAD"):
-            return 405, json_type, b'{"message": "Method Not Allowed"}'
-        return self.static(path)
+        return self.site(method, path)
 
 
 NOT_BUILT_PAGE = b"""<!doctype html><title>Bookstore sandbox</title>
 <h1>The web app is not built</h1>
-<p>Build it with <code>npm --prefix web ci &amp;&amp; npm --prefix web run build</code>; the front
-door serves <code>web/dist</code> as soon as it exists. The API is at
+<p>Build it with <code>npm --prefix web ci &amp;&amp; npm --prefix web run build</code>, then
+start the sandbox again: <code>up</code> uploads <code>web/dist</code> to the primary's site
+bucket, which the front door serves as CloudFront would. The API is at
 <a href="/api/books">/api/</a>, the front door's view of the regions at
 <a href="/frontdoor/status">/frontdoor/status</a>.</p>
 """
@@ -504,7 +711,9 @@ def make_server(front_door: FrontDoor, port: int) -> ThreadingHTTPServer:
     ) -> Response:
         return front_door.handle(method, target, headers, body)
 
-    return make_http_server(port, "sandbox-frontdoor", handle, log)
+    return make_http_server(
+        port, "sandbox-frontdoor", handle, log, error_body=error_body, max_in_flight=MAX_IN_FLIGHT
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

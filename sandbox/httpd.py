@@ -4,13 +4,19 @@
 What `http.server` answers on its own (an unknown method such as TRACE, a malformed request
 line, an over-long header) goes out as JSON like every other error of the sandbox, not as
 Python's HTML error page; an unknown method is a 405, as CloudFront and API Gateway refuse
-methods they do not route, rather than Python's 501.
+methods they do not route, rather than Python's 501. Each server chooses the shape of those
+bodies: the gateway API Gateway's `{"message"}`, the front door the API's `{"error": {...}}`.
+
+Overload is answered, not queued: beyond `max_in_flight` requests at once the server answers
+503 at once, and its listen backlog is deep enough that a burst of clients is accepted and
+answered rather than left retransmitting SYNs for seconds.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections.abc import Callable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -27,13 +33,35 @@ METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 SERVER_HEADERS = {"content-length", "connection", "transfer-encoding", "server", "date"}
 
 
-def json_error(status: int, message: str) -> Response:
-    return status, [("content-type", "application/json")], json.dumps({"message": message}).encode()
+# (status, message) -> JSON body of an answer the server gives itself
+ErrorBody = Callable[[int, str], bytes]
+LISTEN_BACKLOG = 256
+
+
+def message_body(status: int, message: str) -> bytes:
+    """API Gateway's shape for what it answers itself."""
+    return json.dumps({"message": message}).encode()
+
+
+def json_error(status: int, message: str, body: ErrorBody = message_body) -> Response:
+    return status, [("content-type", "application/json")], body(status, message)
+
+
+class _Server(ThreadingHTTPServer):
+    request_queue_size = LISTEN_BACKLOG
+    daemon_threads = True
 
 
 def make_http_server(
-    port: int, name: str, handle: Handle, log: logging.Logger
+    port: int,
+    name: str,
+    handle: Handle,
+    log: logging.Logger,
+    error_body: ErrorBody = message_body,
+    max_in_flight: int | None = None,
 ) -> ThreadingHTTPServer:
+    slots = threading.BoundedSemaphore(max_in_flight) if max_in_flight else None
+
     class RequestHandler(BaseHTTPRequestHandler):
         server_version = name
 
@@ -44,6 +72,10 @@ def make_http_server(
                 return
             length = int(declared)
             body = self.rfile.read(length) if length else b""
+            if slots is not None and not slots.acquire(blocking=False):
+                log.warning("busy: %s %s answered 503", self.command, self.path)
+                self._write(*json_error(503, "Service Unavailable", error_body))
+                return
             try:
                 response = handle(
                     self.command,
@@ -55,8 +87,15 @@ def make_http_server(
                 )
             except Exception:
                 log.exception("%s failed on %s %s", name, self.command, self.path)
-                response = json_error(502, "Bad Gateway")
-            self._write(*response)
+                response = json_error(502, "Bad Gateway", error_body)
+            finally:
+                if slots is not None:
+                    slots.release()
+            try:
+                self._write(*response)
+            except (BrokenPipeError, ConnectionResetError):
+                # The client gave up waiting (a health check's timeout, say): nothing to tell.
+                self.close_connection = True
 
         do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _serve
 
@@ -85,7 +124,7 @@ def make_http_server(
             # body alone, without a status line; nothing speaks 0.9 any more.
             if self.request_version == "HTTP/0.9":
                 self.request_version = "HTTP/1.0"
-            _status, headers, payload = json_error(code, message or reason)
+            _status, headers, payload = json_error(code, message or reason, error_body)
             self.send_response(code, reason)
             self.send_header("connection", "close")
             for key, value in headers + extra:
@@ -98,6 +137,4 @@ def make_http_server(
         def log_message(self, format: str, *args: Any) -> None:
             log.info("%s %s", self.address_string(), format % args)
 
-    server = ThreadingHTTPServer((HOST, port), RequestHandler)
-    server.daemon_threads = True
-    return server
+    return _Server((HOST, port), RequestHandler)

@@ -98,7 +98,8 @@ class CheckoutRequest(Shape):
 
     model_config = ConfigDict(extra="forbid")
 
-    lines: list[CheckoutLine] = Field(min_length=1, max_length=99)
+    # Optional, so `{}` (what some clients send for "no body") still buys the whole cart.
+    lines: list[CheckoutLine] | None = Field(default=None, min_length=1, max_length=99)
 
 
 class OrderLine(Shape):

@@ -99,22 +99,6 @@ class BlogPair(PairLayout):
     def primary(self) -> str:
         return str(self.load_state()["primary"])
 
-    def upstreams(self, method: str, healthy: Mapping[str, bool]) -> list[BlogRegion]:
-        """Where the front door should send a `/blog/...` request, in the order to try them.
-
-        Reads: the region whose database is primary first (so an editor reads their own
-        writes), then the other; unhealthy regions last. Writes go to one region only, the
-        first of that list: after a failover that is the promoted one; before it, the replica
-        region answers 503 `blog_read_only`, which says what is going on. Reads only the state
-        file, so it is cheap enough to call per request."""
-        primary = self.primary()
-        ordered = sorted(self.regions, key=lambda r: r.name != primary)
-        live = [r for r in ordered if healthy.get(r.name, True)]
-        ranked = live + [r for r in ordered if r not in live]
-        if method.upper() in ("GET", "HEAD", "OPTIONS"):
-            return ranked
-        return ranked[:1]
-
     def admin_credentials(self) -> dict[str, str]:
         """The WordPress admin: `user`, `password` (for wp-login), `applicationPassword` (HTTP
         Basic auth on the REST API, e.g. `curl -u admin:'<it>'`), and `loginUrl`."""

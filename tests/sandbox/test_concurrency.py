@@ -1,11 +1,11 @@
 """Concurrency through the sandbox's gateways: one order per Idempotency-Key, however many
 regions and threads send it at once, and no cart ever half-bought while it is being edited.
 
-What the sandbox can and cannot show: each region's gateway runs one invocation at a time (one
-Lambda execution environment), so requests to ONE region are interleaved but never overlap
-inside the handler; the races inside one region (two execution environments) are replayed
+What the sandbox shows: each region's gateway runs invocations in several Lambda execution
+environments at once (`lambda_concurrency`, separate processes), so requests to ONE region
+overlap inside the handler as on AWS; the races inside one region are also replayed
 deterministically in tests/integration/test_api_cart_orders.py. Requests to the two regions
-do run at the same time, and replication is asynchronous with last-writer-wins, as with
+run at the same time, and replication is asynchronous with last-writer-wins, as with
 DynamoDB global tables. See docs/reliability-concurrency.md for the guarantees.
 """
 

@@ -18,8 +18,8 @@ Two passes:
 - `test_fuzz`: Hypothesis-generated requests (derandomized: the same code and the same test
   selection send the same requests; Hypothesis also draws on constants of the imported code)
   sent straight to the serving region's API gateway, `sandbox.api(primary)`. The gateway is
-  the API as API Gateway presents it; nothing in between retries (the front door retries a
-  502/503/504 in the other region) or re-routes, so a failure points at the handler. Negative
+  the API as API Gateway presents it; nothing in between re-routes (the front door's answer
+  per client may change with the regions' health), so a failure points at the handler. Negative
   fuzzing needs something in the document to violate, so operations without parameters,
   body or (anonymous) security scheme are fuzzed positively only; the coverage pass sends
   them negative cases (unexpected methods, malformed content types).

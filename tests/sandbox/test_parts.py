@@ -374,11 +374,3 @@ def test_failover_mode_prefers_the_primary() -> None:
     for state in door.health.values():
         state.healthy = True
     assert door.serving() == "eu-west-1"
-
-
-def test_only_safe_requests_are_retried() -> None:
-    assert FrontDoor.retry_safe("GET", "/books")
-    assert FrontDoor.retry_safe("POST", "/orders")
-    assert not FrontDoor.retry_safe("POST", "/orders/x")
-    assert not FrontDoor.retry_safe("PUT", "/cart/b")
-    assert not FrontDoor.retry_safe("DELETE", "/cart/b")
