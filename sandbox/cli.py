@@ -46,7 +46,7 @@ def add_setting(command: argparse.ArgumentParser, item: Field[Any]) -> None:
     options: dict[str, Any] = {
         "dest": item.name,
         "default": item.default,
-        "help": f"{flag.help} (default {item.default})",
+        "help": flag.help if item.default is None else f"{flag.help} (default {item.default})",
         "metavar": flag.metavar,
     }
     if flag.choices:
