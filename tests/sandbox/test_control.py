@@ -55,6 +55,8 @@ def every_field_changed(home: Path) -> SandboxConfig:
         redis_server="/opt/redis-server",
         redis_source="PATH (/opt/redis-server)",
         home=str(home),
+        record_ttl=2.5,
+        lambda_concurrency=3,
     )
     default = SandboxConfig(port_base=30100)
     # Every field differs from its default, so a field lost on the way fails the test below.
