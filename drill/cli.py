@@ -54,6 +54,16 @@ def _users(text: str) -> int:
     return value
 
 
+def _whole(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not 0 <= value <= 50:
+        raise argparse.ArgumentTypeError("must lie in 0..50")
+    return value
+
+
 def _port_base(text: str) -> int:
     try:
         value = int(text)
@@ -110,6 +120,28 @@ def register(parser: argparse.ArgumentParser) -> None:
         metavar="S",
         help="seconds after service is back that a failed request may still be sent (2)",
     )
+    parser.add_argument(
+        "--client",
+        choices=("policy", "naive"),
+        default="policy",
+        help="policy: shoppers use the web app's client failover, plus --naive-users probes"
+        " without it (both RTOs in one run); naive: every shopper uses the routed endpoint only"
+        " (default policy)",
+    )
+    parser.add_argument(
+        "--naive-users",
+        type=_whole,
+        default=2,
+        metavar="N",
+        help="naive probe shoppers besides --users, for the router RTO (default 2)",
+    )
+    parser.add_argument(
+        "--max-client-rto",
+        type=_positive,
+        default=3.0,
+        metavar="S",
+        help="fail when the policy shoppers' RTO is above this (default 3)",
+    )
     parser.add_argument("--out", type=Path, default=Path("drills"), metavar="DIR")
     sandbox = parser.add_argument_group("sandbox")
     sandbox.add_argument(
@@ -165,6 +197,9 @@ def run(args: argparse.Namespace) -> int:
         converge_timeout=args.converge_timeout,
         think=args.think,
         error_grace=args.error_grace,
+        client=args.client,
+        naive_users=args.naive_users,
+        max_client_rto=args.max_client_rto,
     )
     previous = _interrupt_on_termination()
     target: Target | None = None

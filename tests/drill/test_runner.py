@@ -100,7 +100,10 @@ def test_errors_after_the_failover_window_fail_the_drill_with_their_times(
     fake: FakeTarget, tmp_path: Path
 ) -> None:
     fake.store.errors_after_restore = 3  # the failback is not seamless
-    code, report, directory = run_cli(fake, tmp_path, "--think", "0.05", "--error-grace", "0")
+    # No naive probes: every one of the three glitches lands on a gated (policy) shopper.
+    code, report, directory = run_cli(
+        fake, tmp_path, "--think", "0.05", "--error-grace", "0", "--naive-users", "0"
+    )
     assert code == 1
     failures = report["failures"]
     assert isinstance(failures, list)
