@@ -159,7 +159,12 @@ def test_the_report_records_the_load_per_phase_and_the_machine(
     assert isinstance(errors, dict)
     assert errors["failoverWindow"]["outside"] == 0
     window = errors["failoverWindow"]
-    assert window["inside"] + window["cartWritesInTheLag"] == errors["count"] > 0  # felt
+    # The window is the gated (policy) shoppers'; the outage was felt by the naive ones.
+    clients = report["clients"]
+    assert isinstance(clients, dict)
+    assert window["inside"] + window["cartWritesInTheLag"] == clients["policy"]["errors"]
+    assert clients["naive"]["errors"] > 0
+    assert clients["policy"]["errors"] + clients["naive"]["errors"] == errors["count"]
     assert errors["failoverWindow"]["graceSeconds"] == 1.0
     environment = report["environment"]
     assert isinstance(environment, dict)
