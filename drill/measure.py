@@ -322,11 +322,11 @@ class ReadYourWrites:
     """Reads that did not show what the same shopper wrote and had acknowledged: its cart
     line (quantity) right after the write, its order right after the checkout (404).
 
-    A violation whose write was acknowledged by the failed region at most the lag budget
-    before the fault, read from another region after the fault, is the replication lag at
-    work (the write is in the RPO: it reaches the survivor only after the restore) and is
-    counted apart (`in_lag`); every other one (a failback to a region that had not caught
-    up, a region answering from a stale copy) is a violation."""
+    A violation whose write was acknowledged by one region at most the lag budget before the
+    fault (or while it was being injected), read from another region after the fault began,
+    is the replication lag at work (the write is in the RPO: it reaches the survivor only
+    after the restore) and is counted apart (`in_lag`); every other one (a failback to a
+    region that had not caught up, a region answering from a stale copy) is a violation."""
 
     reads: int
     violations: list[RequestRecord]
@@ -359,10 +359,15 @@ class ReadYourWrites:
 
 
 def read_your_writes(
-    records: Iterable[RequestRecord], fault_start: float | None, lag_budget: float
+    records: Iterable[RequestRecord],
+    fault_start: float | None,
+    lag_budget: float,
+    fault_done: float | None = None,
 ) -> ReadYourWrites:
     """Counts the reads flagged as not showing the shopper's own acknowledged write (see
-    `ReadYourWrites`); `fault_start` is when the injection began (None: no fault)."""
+    `ReadYourWrites`); `fault_start` is when the injection began (None: no fault),
+    `fault_done` when it was complete (a write acknowledged while the region was being
+    frozen is in the lag as well; default: `fault_start`)."""
     ordered = sorted(records, key=lambda r: r.t)
     written: dict[tuple[int, str], RequestRecord] = {}  # (user, what) -> acknowledged write
     reads = 0
@@ -385,7 +390,7 @@ def read_your_writes(
             and write is not None
             and write.region is not None
             and write.region != record.region
-            and fault_start - lag_budget <= write.end <= fault_start
+            and fault_start - lag_budget <= write.end <= max(fault_start, fault_done or 0.0)
             and record.t >= fault_start
         )
         (in_lag if lagging else violations).append(record)

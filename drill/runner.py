@@ -427,7 +427,7 @@ def _result(
                 sent, inject_started, fault_time, kind_recovery, detection,
                 options.error_grace, lag_budget,
             ),
-            reads=measure.read_your_writes(sent, inject_started, lag_budget),
+            reads=measure.read_your_writes(sent, inject_started, lag_budget, fault_time),
         )  # fmt: skip
     # The existing figures (RTO, the failover window) are those of the gated shoppers.
     gated = by_client[options.gated]
