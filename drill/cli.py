@@ -222,8 +222,15 @@ def run(args: argparse.Namespace) -> int:
     directory = write_report(outcome, args.out)
     print(f"report: {directory / 'report.md'}")
     if outcome.passed:
-        rto = outcome.recovery.rto
-        print(f"drill passed (RTO {'n/a' if rto is None else f'{rto:.1f} s'})")
+
+        def seconds(value: float | None) -> str:
+            return "n/a" if value is None else f"{value:.1f} s"
+
+        rtos = [f"RTO {seconds(outcome.recovery.rto)}"]
+        for kind, name in (("naive", "router"), ("policy", "client")):
+            if kind in outcome.by_client:
+                rtos.append(f"{name} RTO {seconds(outcome.by_client[kind].recovery.rto)}")
+        print(f"drill passed ({'; '.join(rtos)})")
         return 0
     failures = outcome.gates.failures
     more = f" (+{len(failures) - 1} more, see the report)" if len(failures) > 1 else ""

@@ -1,9 +1,13 @@
-"""Simulated users: sign in, then repeat real journeys through the front door.
+"""Simulated users: sign in, then repeat real journeys against the API.
 
-One thread per user. Each journey browses, puts a book in the cart, checks out with a fresh
-Idempotency-Key (reused on every retry of that checkout, so a retry can never buy twice) and
-reads the order back. Every request is recorded. Loops are bounded by a deadline, a journey
-count and a per-checkout retry budget, so a dead target cannot keep the drill running.
+One thread per user. Each journey browses, puts a book in the cart and reads the cart back,
+checks out exactly that line with a fresh Idempotency-Key (reused, with the same lines, on
+every retry of that checkout, so a retry can never buy twice) and reads the order back; a read
+that misses the user's own acknowledged write is flagged (read-your-writes). How requests
+travel is the user's client (`drill.client`): the web app's failover policy or the routed
+endpoint alone. Every request is recorded, with the kind of client that sent it. Loops are
+bounded by a deadline, a journey count and a per-checkout retry budget, so a dead target
+cannot keep the drill running.
 """
 
 from __future__ import annotations

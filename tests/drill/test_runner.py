@@ -331,10 +331,11 @@ def numbers(report: dict[str, object], *keys: str) -> list[float]:
 
 
 def test_one_run_reports_the_router_and_the_client_rto_side_by_side(
-    fake: FakeTarget, tmp_path: Path
+    fake: FakeTarget, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code, report, directory = run_cli(fake, tmp_path, "--max-rto", "10")
     assert code == 0, report["failures"]
+    assert "; router RTO " in capsys.readouterr().out
     router, client, violations, outside = numbers(
         report,
         "rtoRouterSeconds",
