@@ -212,7 +212,7 @@ class Client(Protocol):
         headers: Mapping[str, str] | None = None,
     ) -> Sent: ...
 
-    def return_to_routed(self) -> bool: ...
+    def return_to_routed(self, headers: Mapping[str, str] | None = None) -> bool: ...
 
 
 @dataclass
@@ -234,7 +234,7 @@ class NaiveClient:
         reply = self.call(self.routed, method, path, body, dict(headers or {}), self.timeout)
         return Sent(reply, ROUTED)
 
-    def return_to_routed(self) -> bool:
+    def return_to_routed(self, headers: Mapping[str, str] | None = None) -> bool:
         return False
 
 
@@ -306,13 +306,21 @@ class PolicyClient:
             self.routed_region = reply.region
         return Sent(reply, endpoint, moved_from)
 
-    def return_to_routed(self) -> bool:
+    def return_to_routed(self, headers: Mapping[str, str] | None = None) -> bool:
         """At a page load: back to the routed endpoint when it answers healthy from a region
-        that has not failed this client lately. Never called inside a journey."""
+        that has not failed this client lately. Never called inside a journey. `headers` are
+        the shopper's own: in a browser the health check shares the page's DNS cache, so it
+        must reach the region the shopper's requests would (the sandbox front door tells
+        clients apart by their Authorization header)."""
         if self.pinned is None:
             return False
         health = self.call(
-            self.routed, "GET", self.policy.health_path, None, {}, self.policy.first_timeout
+            self.routed,
+            "GET",
+            self.policy.health_path,
+            None,
+            dict(headers or {}),
+            self.policy.first_timeout,
         )
         if health.status != 200:
             return False

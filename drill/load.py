@@ -281,7 +281,7 @@ class User(threading.Thread):
     def journey(self) -> None:
         # A journey starts with a page load: the only moment a moved client may go back to
         # the routed endpoint, so never in the middle of a checkout.
-        self.client.return_to_routed()
+        self.client.return_to_routed({"Authorization": f"Bearer {self.session.token}"})
         listing = self.call("browse", "GET", "/books?limit=20")
         if isinstance(listing.body, dict) and listing.body.get("items"):
             self.book_ids = [str(b["id"]) for b in listing.body["items"]]

@@ -65,6 +65,7 @@ class Hit:
     path: str
     key: str | None
     body: Any
+    authorization: str | None = None
 
 
 @dataclass
@@ -155,7 +156,15 @@ def make_server(store: Store) -> ThreadingHTTPServer:
             body = self.body()
             with store.lock:
                 store.hits.append(
-                    Hit(via, region, method, path, self.headers.get("idempotency-key"), body)
+                    Hit(
+                        via,
+                        region,
+                        method,
+                        path,
+                        self.headers.get("idempotency-key"),
+                        body,
+                        self.headers.get("authorization"),
+                    )
                 )
             state = store.regions[region]
             if state.down:

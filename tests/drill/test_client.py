@@ -232,6 +232,8 @@ def test_a_moved_shopper_goes_back_at_the_next_journey_never_in_the_middle_of_on
     user.journey()
     steps = [(h.via, h.path) for h in fake.store.hits]
     assert steps[0] == ("routed", "/health")  # the page load asked, P still down: stays
+    # ...as the shopper: the front door resolves the health check as the shopper's requests.
+    assert fake.store.hits[0].authorization == TOKEN["Authorization"]
     journey = steps[1:]
     assert [p for _, p in journey][-2:][0] == "/orders"
     assert {via for via, _ in journey} == {"regional"}
