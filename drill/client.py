@@ -293,7 +293,9 @@ class PolicyClient:
             reply = self.call(url, method, path, body, sent_headers, timeout)
             endpoint = name
             failed = reply.status is None or reply.status in self.policy.failover_statuses
-            if not failed or final:
+            # The last endpoint's 5xx is the answer the shopper gets; silence there still
+            # counts against that region, as in the web app.
+            if not failed or (final and reply.status is not None):
                 break
             if blamed is not None:
                 self.failed_at[blamed] = self.now()
