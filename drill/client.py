@@ -8,7 +8,9 @@ read from the same file, so the drill measures what a browser would see:
 - a request goes to the current endpoint: the routed one, or the region the client was moved
   to. A request that is safe to repeat moves to the other region when the first endpoint gives
   no connection, a network error, one of the policy's failover statuses (502/503/504), or no
-  answer within the first timeout; the client then stays with the region that answered;
+  answer within the first timeout; the client then stays with the region that answered. When
+  the routed endpoint failed, the region it last answered from is not known to be the one
+  that failed (the routing may have moved the client meanwhile), so it is tried as well, last;
 - safe to repeat: the policy's `safeToRepeat` rules (GET; PUT and DELETE of a cart line), and
   its `safeToRepeatWithSameKeyAndLines` rules (`POST /orders`) only when the request carries an
   Idempotency-Key and a body with `lines`: the API then stores one order for that key with
@@ -267,8 +269,14 @@ class PolicyClient:
             first = (ROUTED, self.routed, self.routed_region)
         if not safe:
             return [first]
-        # A region that failed lately is the last resort, not the next try.
-        others = sorted((name for name in self.regional if name != first[2]), key=self.avoided)
+        if first[0] == ROUTED:
+            # The routed endpoint may have moved this client to another region since it last
+            # answered (a TTL ran out, a health check flipped): the region it is blamed on is
+            # a guess, so that region is tried too, last, rather than left out.
+            others = sorted(self.regional, key=lambda n: (n == first[2], self.avoided(n)))
+        else:
+            # A region that failed lately is the last resort, not the next try.
+            others = sorted((n for n in self.regional if n != first[2]), key=self.avoided)
         plan = [first]
         plan += [(name, self.regional[name], name) for name in others]
         return plan

@@ -103,6 +103,27 @@ def test_a_safe_request_moves_on_503_and_the_client_stays_with_the_region_that_a
     assert hits(fake) == [("regional", S, "/cart/book-1")]
 
 
+def test_a_routed_failure_tries_every_region_the_last_seen_one_last(fake: FakeTarget) -> None:
+    """The routed endpoint answered from S, then (unseen by the client) sent it to P, which
+    froze: the request does not give up after trying "the other region" P."""
+    client = client_for(fake)
+    fake.store.serving = S
+    client.send("GET", "/books", headers=TOKEN)
+    assert client.routed_region == S
+    fake.store.serving = P
+    fake.store.regions[P].fail_with = "silent"
+    fake.store.regions[P].down = True
+    fake.store.hits.clear()
+    sent = client.send("GET", "/cart", headers=TOKEN)
+    assert (sent.reply.status, sent.endpoint, sent.moved_from) == (200, S, ROUTED)
+    assert hits(fake) == [
+        ("routed", P, "/cart"),
+        ("regional", P, "/cart"),
+        ("regional", S, "/cart"),
+    ]
+    assert client.pinned == S
+
+
 @pytest.mark.parametrize("status", [502, 504])
 def test_a_safe_request_moves_on_each_failover_status(fake: FakeTarget, status: int) -> None:
     client = client_for(fake)
