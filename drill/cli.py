@@ -54,6 +54,16 @@ def _users(text: str) -> int:
     return value
 
 
+def _whole(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not 0 <= value <= 50:
+        raise argparse.ArgumentTypeError("must lie in 0..50")
+    return value
+
+
 def _port_base(text: str) -> int:
     """The sandbox's own check (its default, so `make up` + `bookstore drill` just work)."""
     try:
@@ -107,6 +117,28 @@ def register(parser: argparse.ArgumentParser) -> None:
         default=2.0,
         metavar="S",
         help="seconds after service is back that a failed request may still be sent (2)",
+    )
+    parser.add_argument(
+        "--client",
+        choices=("policy", "naive"),
+        default="policy",
+        help="policy: shoppers use the web app's client failover, plus --naive-users probes"
+        " without it (both RTOs in one run); naive: every shopper uses the routed endpoint only"
+        " (default policy)",
+    )
+    parser.add_argument(
+        "--naive-users",
+        type=_whole,
+        default=2,
+        metavar="N",
+        help="naive probe shoppers besides --users, for the router RTO (default 2)",
+    )
+    parser.add_argument(
+        "--max-client-rto",
+        type=_positive,
+        default=3.0,
+        metavar="S",
+        help="fail when the policy shoppers' RTO is above this (default 3)",
     )
     parser.add_argument("--out", type=Path, default=Path("drills"), metavar="DIR")
     sandbox = parser.add_argument_group("sandbox")
@@ -163,6 +195,9 @@ def run(args: argparse.Namespace) -> int:
         converge_timeout=args.converge_timeout,
         think=args.think,
         error_grace=args.error_grace,
+        client=args.client,
+        naive_users=args.naive_users,
+        max_client_rto=args.max_client_rto,
     )
     previous = _interrupt_on_termination()
     target: Target | None = None
@@ -185,8 +220,15 @@ def run(args: argparse.Namespace) -> int:
     directory = write_report(outcome, args.out)
     print(f"report: {directory / 'report.md'}")
     if outcome.passed:
-        rto = outcome.recovery.rto
-        print(f"drill passed (RTO {'n/a' if rto is None else f'{rto:.1f} s'})")
+
+        def seconds(value: float | None) -> str:
+            return "n/a" if value is None else f"{value:.1f} s"
+
+        rtos = [f"RTO {seconds(outcome.recovery.rto)}"]
+        for kind, name in (("naive", "router"), ("policy", "client")):
+            if kind in outcome.by_client:
+                rtos.append(f"{name} RTO {seconds(outcome.by_client[kind].recovery.rto)}")
+        print(f"drill passed ({'; '.join(rtos)})")
         return 0
     failures = outcome.gates.failures
     more = f" (+{len(failures) - 1} more, see the report)" if len(failures) > 1 else ""

@@ -1,29 +1,41 @@
-"""Simulated users: sign in, then repeat real journeys through the front door.
+"""Simulated users: sign in, then repeat real journeys against the API.
 
-One thread per user. Each journey browses, puts a book in the cart, checks out with a fresh
-Idempotency-Key (reused on every retry of that checkout, so a retry can never buy twice) and
-reads the order back. Every request is recorded. Loops are bounded by a deadline, a journey
-count and a per-checkout retry budget, so a dead target cannot keep the drill running.
+One thread per user. Each journey browses, puts a book in the cart and reads the cart back,
+checks out exactly that line with a fresh Idempotency-Key (reused, with the same lines, on
+every retry of that checkout, so a retry can never buy twice) and reads the order back; a read
+that misses the user's own acknowledged write is flagged (read-your-writes). How requests
+travel is the user's client (`drill.client`): the web app's failover policy or the routed
+endpoint alone. Every request is recorded, with the kind of client that sent it. Loops are
+bounded by a deadline, a journey count and a per-checkout retry budget, so a dead target
+cannot keep the drill running.
 """
 
 from __future__ import annotations
 
 import base64
-import http.client
 import json
 import random
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
+from drill.client import (
+    Client,
+    ClientKind,
+    NaiveClient,
+    Policy,
+    PolicyClient,
+    load_policy,
+)
+
+# Re-exported: the targets, the bench and the tests import these from here.
+from drill.client import Reply as Reply
+from drill.client import http_call as http_call
 from drill.model import Ack, Outcome, RequestRecord
 
-REGION_HEADER = "x-bookstore-region"
-REQUEST_TIMEOUT_SECONDS = 5.0
 # A user's pause between steps, drawn uniformly from this range (seconds); `--think S` sets
 # S/2..3S/2 instead.
 THINK_SECONDS = (0.05, 0.2)
@@ -32,54 +44,6 @@ CHECKOUT_BUDGET_SECONDS = 30.0
 MAX_JOURNEYS_PER_USER = 2000
 # Throw-away users of one drill; their password protects nothing.
 PASSWORD = "Drill-Pass-1!"  # noqa: S105
-
-
-@dataclass(frozen=True)
-class Reply:
-    status: int | None
-    headers: dict[str, str]
-    body: Any
-    error: str = ""
-
-    @property
-    def region(self) -> str | None:
-        return self.headers.get(REGION_HEADER)
-
-
-def http_call(
-    base: str,
-    method: str,
-    path: str,
-    body: Any = None,
-    headers: dict[str, str] | None = None,
-    timeout: float = REQUEST_TIMEOUT_SECONDS,
-    raw_body: bytes | None = None,
-) -> Reply:
-    """One request on a fresh connection; never raises for network trouble (status None)."""
-    parts = urlsplit(base)
-    connection_class = (
-        http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-    )
-    connection = connection_class(parts.netloc, timeout=timeout)
-    payload = raw_body if raw_body is not None else (None if body is None else json.dumps(body))
-    sent = dict(headers or {})
-    if payload is not None and "Content-Type" not in sent:
-        sent["Content-Type"] = "application/json"
-    try:
-        connection.request(method, parts.path.rstrip("/") + path, body=payload, headers=sent)
-        response = connection.getresponse()
-        data = response.read()
-        got = {k.lower(): v for k, v in response.getheaders()}
-        status = response.status
-    except (OSError, http.client.HTTPException) as exc:
-        return Reply(None, {}, None, f"{type(exc).__name__}: {exc}"[:200])
-    finally:
-        connection.close()
-    try:
-        parsed = json.loads(data) if data else None
-    except ValueError:
-        parsed = data.decode(errors="replace")[:200]
-    return Reply(status, got, parsed)
 
 
 @dataclass(frozen=True)
@@ -192,7 +156,10 @@ def classify(reply: Reply, ok_statuses: tuple[int, ...]) -> Outcome:
 
 
 class User(threading.Thread):
-    """One simulated customer repeating journeys until `stop` is set or the deadline passes."""
+    """One simulated customer repeating journeys until `stop` is set or the deadline passes.
+
+    `kind` is how its requests travel (`drill.client`): `policy` (the web app's client
+    failover over the routed endpoint and `regional` ones) or `naive` (routed endpoint only)."""
 
     def __init__(
         self,
@@ -204,6 +171,9 @@ class User(threading.Thread):
         deadline: float,
         seed: int = 0,
         think: tuple[float, float] = THINK_SECONDS,
+        kind: ClientKind = "policy",
+        regional: Mapping[str, str] | None = None,
+        policy: Policy | None = None,
     ) -> None:
         super().__init__(name=f"drill-user-{index}", daemon=True)
         self.think = think
@@ -216,6 +186,11 @@ class User(threading.Thread):
         self.random = random.Random(seed * 1000 + index)
         self.book_ids: list[str] = []
         self.journeys = 0
+        self.client: Client
+        if kind == "naive":
+            self.client = NaiveClient(api)
+        else:
+            self.client = PolicyClient(api, dict(regional or {}), policy or load_policy())
 
     # -- plumbing ------------------------------------------------------------------------
 
@@ -233,12 +208,16 @@ class User(threading.Thread):
         body: Any = None,
         ok: tuple[int, ...] = (200,),
         key: str | None = None,
+        check: Callable[[Reply], str] | None = None,
     ) -> Reply:
+        """One request as the shopper sees it (however many endpoints the client tried), one
+        record; `check` names a read-your-writes violation in a successful answer."""
         headers = {"Authorization": f"Bearer {self.session.token}"}
         if key is not None:
             headers["Idempotency-Key"] = key
         started = self.recorder.now()
-        reply = http_call(self.api, method, path, body, headers)
+        sent = self.client.send(method, path, body, headers)
+        reply = sent.reply
         order_id = None
         if step == "checkout" and isinstance(reply.body, dict):
             order_id = reply.body.get("orderId")
@@ -246,6 +225,8 @@ class User(threading.Thread):
         if not error and reply.status not in ok and isinstance(reply.body, dict):
             detail = reply.body.get("error") or reply.body
             error = json.dumps(detail)[:160]
+        outcome = classify(reply, ok)
+        violation = check(reply) if check is not None else ""
         self.recorder.add(
             RequestRecord(
                 t=started,
@@ -256,10 +237,13 @@ class User(threading.Thread):
                 path=path,
                 status=reply.status,
                 region=reply.region,
-                outcome=classify(reply, ok),
+                outcome=outcome,
                 error=error,
                 key=key,
                 order_id=order_id if isinstance(order_id, str) else None,
+                client=self.client.kind,
+                moved_from=sent.moved_from,
+                violation=violation,
             )
         )
         return reply
@@ -289,12 +273,15 @@ class User(threading.Thread):
                 self.recorder.add(
                     RequestRecord(
                         self.recorder.now(), 0.0, self.index, "internal", "-", "-", None, None,
-                        "error", f"{type(exc).__name__}: {exc}"[:200],
+                        "error", f"{type(exc).__name__}: {exc}"[:200], client=self.client.kind,
                     )
                 )  # fmt: skip
                 self._pause_after_failure()
 
     def journey(self) -> None:
+        # A journey starts with a page load: the only moment a moved client may go back to
+        # the routed endpoint, so never in the middle of a checkout.
+        self.client.return_to_routed({"Authorization": f"Bearer {self.session.token}"})
         listing = self.call("browse", "GET", "/books?limit=20")
         if isinstance(listing.body, dict) and listing.body.get("items"):
             self.book_ids = [str(b["id"]) for b in listing.body["items"]]
@@ -310,10 +297,13 @@ class User(threading.Thread):
         quantity = self.random.randint(1, 3)
         if not self._put_cart(book, quantity) or not self._think():
             return
+        self.call("cart-read", "GET", "/cart", check=lambda r: cart_violation(r, book, quantity))
+        if not self._think():
+            return
         order = self._checkout(book, quantity)
         if order is None or not self._think():
             return
-        self.call("order", "GET", f"/orders/{order}")
+        self.call("order", "GET", f"/orders/{order}", check=order_violation)
         self._think()
 
     def _put_cart(self, book: str, quantity: int) -> bool:
@@ -321,17 +311,19 @@ class User(threading.Thread):
         return reply.status == 200
 
     def _checkout(self, book: str, quantity: int) -> str | None:
-        """Checks out with one key, retried with that same key until it is acknowledged or the
-        retry budget is spent. An empty cart on a retry (the line had not replicated to the
-        region now serving) is refilled and the same key tried again."""
+        """Checks out exactly the line the shopper put, with one key, retried with that same
+        key and the same lines until it is acknowledged or the retry budget is spent. A
+        refusal because the serving region's cart lacks the line (it had not replicated
+        there) puts the line again and tries the same key again."""
         key = f"drill-{uuid.uuid4().hex}"
+        lines = {"lines": [{"bookId": book, "quantity": quantity}]}
         started = self.recorder.now()
         for attempt in range(CHECKOUT_ATTEMPTS):
             if attempt and (
                 self.stop_event.is_set() or self.recorder.now() - started > CHECKOUT_BUDGET_SECONDS
             ):
                 return None
-            reply = self.call("checkout", "POST", "/orders", ok=(200, 201), key=key)
+            reply = self.call("checkout", "POST", "/orders", lines, ok=(200, 201), key=key)
             body = reply.body if isinstance(reply.body, dict) else {}
             if reply.status in (200, 201) and isinstance(body.get("orderId"), str):
                 self.recorder.ack(
@@ -347,11 +339,32 @@ class User(threading.Thread):
                 )
                 return str(body["orderId"])
             code = (body.get("error") or {}).get("code") if isinstance(body, dict) else None
-            if reply.status == 409 and code == "EMPTY_CART":
+            if reply.status == 409 and code in CART_REFUSALS:
                 self._put_cart(book, quantity)
             # Back off a little more each time, so a dead region is not hammered.
             self._pause(0.1 * (attempt + 1), 0.2 * (attempt + 1))
         return None
+
+
+# What a region answers when its cart does not hold the lines being bought.
+CART_REFUSALS = ("EMPTY_CART", "CART_CHANGED")
+
+
+def cart_violation(reply: Reply, book: str, quantity: int) -> str:
+    """A cart read that answered but does not hold the line just written and acknowledged."""
+    if reply.status != 200 or not isinstance(reply.body, dict):
+        return ""  # no answer is an error, not a stale read
+    items = reply.body.get("items")
+    for item in items if isinstance(items, list) else []:
+        if isinstance(item, dict) and item.get("bookId") == book:
+            got = item.get("quantity")
+            return "" if got == quantity else f"cart line {book}: quantity {got}, wrote {quantity}"
+    return f"cart line {book} (quantity {quantity}) missing"
+
+
+def order_violation(reply: Reply) -> str:
+    """An order read back after its acknowledgement: 404 means the shopper's write vanished."""
+    return "acknowledged order not found (404)" if reply.status == 404 else ""
 
 
 def think_range(mean: float | None) -> tuple[float, float]:
@@ -367,11 +380,18 @@ def run_users(
     deadline: float,
     seed: int = 0,
     think: tuple[float, float] = THINK_SECONDS,
+    kinds: Sequence[ClientKind] = (),
+    regional: Mapping[str, str] | None = None,
+    policy: Policy | None = None,
 ) -> list[User]:
+    """One thread per session; `kinds[i]` is the i-th user's client (default: policy)."""
     users = [
-        User(i, s, api, recorder, stop, deadline, seed, think)
+        User(
+            i, s, api, recorder, stop, deadline, seed, think,
+            kinds[i - 1] if i - 1 < len(kinds) else "policy", regional, policy,
+        )
         for i, s in enumerate(sessions, start=1)
-    ]
+    ]  # fmt: skip
     for user in users:
         user.start()
     return users

@@ -305,6 +305,129 @@ def _refused_for_the_lag(
     )
 
 
+# -- clients and read-your-writes --------------------------------------------------------
+
+POLICY, NAIVE = "policy", "naive"
+CART_WRITE, CART_READ, ORDER_READ = "cart", "cart-read", "order"
+
+
+def of_client(records: Iterable[RequestRecord], kind: str) -> list[RequestRecord]:
+    """The requests one kind of shopper sent (`policy`: the web app's client failover;
+    `naive`: the routed endpoint only)."""
+    return [r for r in records if r.client == kind]
+
+
+@dataclass(frozen=True)
+class ReadYourWrites:
+    """Reads that did not show what the same shopper wrote and had acknowledged: its cart
+    line (quantity) right after the write, its order right after the checkout (404).
+
+    A violation whose write was acknowledged by one region at most the lag budget before the
+    fault (or while it was being injected), read from another region after the fault began,
+    is the replication lag at work (the write is in the RPO: it reaches the survivor only
+    after the restore) and is counted apart (`in_lag`); every other one (a failback to a
+    region that had not caught up, a region answering from a stale copy) is a violation."""
+
+    reads: int
+    violations: list[RequestRecord]
+    in_lag: list[RequestRecord] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return len(self.violations)
+
+    def to_json(self, fault_at: float | None) -> dict[str, Any]:
+        def listed(records: list[RequestRecord]) -> list[dict[str, Any]]:
+            return [
+                {
+                    "t": round(r.t, 3),
+                    "secondsAfterFault": None if fault_at is None else round(r.t - fault_at, 3),
+                    "step": r.step,
+                    "region": r.region,
+                    "violation": r.violation,
+                }
+                for r in records[:OUTSIDE_LISTED]
+            ]
+
+        return {
+            "reads": self.reads,
+            "violations": self.count,
+            "inTheLag": len(self.in_lag),
+            "violationRequests": listed(self.violations),
+            "inTheLagRequests": listed(self.in_lag),
+        }
+
+
+def read_your_writes(
+    records: Iterable[RequestRecord],
+    fault_start: float | None,
+    lag_budget: float,
+    fault_done: float | None = None,
+) -> ReadYourWrites:
+    """Counts the reads flagged as not showing the shopper's own acknowledged write (see
+    `ReadYourWrites`); `fault_start` is when the injection began (None: no fault),
+    `fault_done` when it was complete (a write acknowledged while the region was being
+    frozen is in the lag as well; default: `fault_start`)."""
+    ordered = sorted(records, key=lambda r: r.t)
+    written: dict[tuple[int, str], RequestRecord] = {}  # (user, what) -> acknowledged write
+    reads = 0
+    violations: list[RequestRecord] = []
+    in_lag: list[RequestRecord] = []
+    for record in ordered:
+        if record.outcome == "ok" and record.step == CART_WRITE and record.method == "PUT":
+            written[(record.user, "cart")] = record
+        elif record.outcome == "ok" and record.step == CHECKOUT and record.order_id:
+            written[(record.user, record.order_id)] = record
+        if record.step not in (CART_READ, ORDER_READ) or record.status not in (200, 404):
+            continue
+        reads += 1
+        if not record.violation:
+            continue
+        what = "cart" if record.step == CART_READ else record.path.rsplit("/", 1)[-1]
+        write = written.get((record.user, what))
+        lagging = (
+            fault_start is not None
+            and write is not None
+            and write.region is not None
+            and write.region != record.region
+            and fault_start - lag_budget <= write.end <= max(fault_start, fault_done or 0.0)
+            and record.t >= fault_start
+        )
+        (in_lag if lagging else violations).append(record)
+    return ReadYourWrites(reads, violations, in_lag)
+
+
+@dataclass(frozen=True)
+class AwsProjection:
+    """What the deployed routing settings bound on AWS. Without client failover a shopper
+    waits for Route 53: health-check interval x failure threshold to mark the region
+    unhealthy, then the record's TTL for cached answers to expire (`router_rto`). With it, a
+    request moves after the policy's first timeout: what bounds the client RTO there is that
+    timeout plus one request on the surviving region."""
+
+    health_interval: float
+    failure_threshold: int
+    ttl: float
+    router_rto: float
+    client_first_timeout: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "healthCheckIntervalSeconds": self.health_interval,
+            "healthCheckFailureThreshold": self.failure_threshold,
+            "dnsTtlSeconds": self.ttl,
+            "rtoRouterSeconds": self.router_rto,
+            "clientFirstTimeoutSeconds": self.client_first_timeout,
+        }
+
+
+def aws_projection(
+    interval: float, threshold: int, ttl: float, first_timeout: float
+) -> AwsProjection:
+    """The router RTO budget on AWS from the deployed settings: interval x threshold + TTL."""
+    return AwsProjection(interval, threshold, ttl, interval * threshold + ttl, first_timeout)
+
+
 # -- latency per phase -------------------------------------------------------------------
 
 
@@ -630,6 +753,7 @@ class Gates:
 
     max_rto: float | None = None
     max_rpo: float | None = None
+    max_client_rto: float | None = None
     failures: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
@@ -650,6 +774,8 @@ def evaluate(
     fault_failures: Sequence[str] = (),
     errors_window: ErrorWindow | None = None,
     fault_at: float | None = None,
+    client_recovery: Recovery | None = None,
+    reads: ReadYourWrites | None = None,
 ) -> list[str]:
     """Every missed target as one line. Missing orders after recovery, duplicates, a wrong
     leaderboard and regions that never converge always fail; RTO and RPO fail only against
@@ -694,5 +820,21 @@ def evaluate(
     failures += fault_failures  # what the fault's own plan checked
     if errors_window is not None and errors_window.outside:
         failures.append(_outside_line(errors_window, fault_at))
+    max_client_rto = gates.max_client_rto
+    if max_client_rto is not None and client_recovery is not None and fault_expects_recovery:
+        if client_recovery.rto is None:
+            failures.append(
+                f"client RTO: no {client_recovery.k} consecutive successful checkouts of the"
+                f" policy shoppers after the fault (target {max_client_rto:g} s)"
+            )
+        elif client_recovery.rto > max_client_rto:
+            failures.append(
+                f"client RTO {client_recovery.rto:.1f} s exceeds the target {max_client_rto:g} s"
+            )
+    if reads is not None and reads.count:
+        failures.append(
+            f"{reads.count} read-your-writes violations (must be 0): first at"
+            f" {reads.violations[0].t:.1f} s, {reads.violations[0].violation}"
+        )
     gates.failures = failures
     return failures

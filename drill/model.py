@@ -28,6 +28,12 @@ class RequestRecord:
     error: str = ""
     key: str | None = None
     order_id: str | None = None
+    # Who sent it: "policy" (the web app's client failover) or "naive" (routed endpoint only).
+    client: str = ""
+    # The endpoint ("routed" or a region) whose failure moved this request to `region`.
+    moved_from: str | None = None
+    # Set on a read that did not show what this shopper wrote and had acknowledged.
+    violation: str = ""
 
     @property
     def end(self) -> float:

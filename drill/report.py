@@ -19,7 +19,7 @@ from xml.sax.saxutils import escape
 from drill.load import think_range
 from drill.measure import percentile
 from drill.model import RequestRecord
-from drill.runner import REQUIREMENT_SECONDS, Result
+from drill.runner import REQUIREMENT_SECONDS, ClientFigures, Result
 
 __all__ = ["percentile", "timeline_svg", "to_json", "to_markdown", "write_report"]
 
@@ -46,11 +46,22 @@ def to_json(outcome: Result) -> dict[str, Any]:
             "thinkSeconds": [round(v, 3) for v in think_range(o.think)],
             "k": o.k,
             "errorGraceSeconds": o.error_grace,
+            "client": o.client,
+            "naiveUsers": o.kinds().count("naive") if o.client == "policy" else 0,
         },
         "environment": outcome.environment,
         "result": "pass" if outcome.passed else "fail",
         "failures": outcome.gates.failures,
-        "gates": {"maxRtoSeconds": o.max_rto, "maxRpoSeconds": o.max_rpo},
+        "gates": {
+            "maxRtoSeconds": o.max_rto,
+            "maxRpoSeconds": o.max_rpo,
+            "maxClientRtoSeconds": outcome.gates.max_client_rto,
+        },
+        **_headline(outcome),
+        "clients": {
+            kind: _client_json(figures, fault) for kind, figures in outcome.by_client.items()
+        },
+        "awsProjection": outcome.projection.to_json() if outcome.projection else None,
         "requirement": {"rtoSeconds": REQUIREMENT_SECONDS, "rpoSeconds": REQUIREMENT_SECONDS},
         "events": {
             "faultAt": _r(fault),
@@ -94,6 +105,35 @@ def to_json(outcome: Result) -> dict[str, Any]:
     }
 
 
+def _headline(outcome: Result) -> dict[str, Any]:
+    """The figures that tell client failover from router failover, side by side: the router
+    RTO from the naive shoppers, the client RTO from the policy ones, and for the gated
+    shoppers the read-your-writes violations and the failures outside the failover window
+    (None: no shopper of that kind, or never recovered)."""
+    naive = outcome.by_client.get("naive")
+    policy = outcome.by_client.get("policy")
+    gated = outcome.by_client.get(outcome.options.gated)
+    return {
+        "rtoRouterSeconds": None if naive is None else _r(naive.recovery.rto),
+        "rtoClientSeconds": None if policy is None else _r(policy.recovery.rto),
+        "readYourWritesViolations": None if gated is None else gated.reads.count,
+        "errorsOutsideWindow": None if gated is None else len(gated.window.outside),
+    }
+
+
+def _client_json(figures: ClientFigures, fault: float | None) -> dict[str, Any]:
+    return {
+        "users": figures.users,
+        "requests": figures.requests,
+        "errors": figures.errors,
+        "movedToAnotherRegion": figures.moved,
+        "recovery": figures.recovery.to_json(),
+        "errorsOutsideWindow": len(figures.window.outside),
+        "failoverWindow": figures.window.to_json(fault),
+        "readYourWrites": figures.reads.to_json(fault),
+    }
+
+
 def _load_json(outcome: Result) -> dict[str, Any]:
     by_region: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for record in outcome.records:
@@ -133,6 +173,7 @@ def to_markdown(report: dict[str, Any]) -> str:
     lines = [
         *_summary_lines(report),
         *_figures_lines(report),
+        *_clients_lines(report),
         *_detection_lines(report),
         *_errors_lines(report),
         *_integrity_lines(report),
@@ -200,6 +241,63 @@ def _figures_lines(report: dict[str, Any]) -> list[str]:
         f"| convergence after the load | {_fmt(report['convergence']['secondsAfterLoadStopped'])}"
         f" ({'converged' if report['convergence']['converged'] else 'NOT converged'}) | - | - |",
     ]
+
+
+def _clients_lines(report: dict[str, Any]) -> list[str]:
+    clients = report.get("clients") or {}
+    if not clients:
+        return []
+    projection = report.get("awsProjection") or {}
+    gated = report["drill"]["client"]
+
+    def cell(kind: str, key: str) -> str:
+        figures = clients.get(kind)
+        return "-" if figures is None else str(figures[key])
+
+    def rto(kind: str) -> str:
+        figures = clients.get(kind)
+        return "-" if figures is None else _fmt(figures["recovery"]["rtoSeconds"])
+
+    def reads(kind: str) -> str:
+        figures = clients.get(kind)
+        if figures is None:
+            return "-"
+        ryw = figures["readYourWrites"]
+        return f"{ryw['violations']} of {ryw['reads']} reads ({ryw['inTheLag']} in the lag)"
+
+    lines = [
+        "",
+        "## Router failover and client failover",
+        "",
+        f"Gated: the {gated} shoppers. Naive shoppers use the routed endpoint only; policy"
+        " shoppers use the web app's client failover (safe requests move to the other region's"
+        " own endpoint after the first timeout or a 502/503/504, and stay there).",
+        "",
+        "| figure | naive shoppers (router) | policy shoppers (client) | AWS projection |",
+        "|---|---|---|---|",
+        f"| shoppers | {cell('naive', 'users')} | {cell('policy', 'users')} | - |",
+        f"| RTO | {rto('naive')} | {rto('policy')}"
+        f" (target {_fmt(report['gates'].get('maxClientRtoSeconds'))})"
+        f" | router {_fmt(projection.get('rtoRouterSeconds'))}"
+        f" = {projection.get('healthCheckIntervalSeconds')} s x"
+        f" {projection.get('healthCheckFailureThreshold')} + {projection.get('dnsTtlSeconds')}"
+        f" s TTL; client: {_fmt(projection.get('clientFirstTimeoutSeconds'))} first timeout"
+        " + one request on the survivor |",
+        f"| read-your-writes violations | {reads('naive')} | {reads('policy')} | - |",
+        f"| failed requests outside the window | {cell('naive', 'errorsOutsideWindow')}"
+        f" | {cell('policy', 'errorsOutsideWindow')} | - |",
+        f"| failed requests | {cell('naive', 'errors')} of {cell('naive', 'requests')}"
+        f" | {cell('policy', 'errors')} of {cell('policy', 'requests')} | - |",
+        f"| requests moved to another region | - | {cell('policy', 'movedToAnotherRegion')} | - |",
+    ]
+    for kind, figures in clients.items():
+        for read in figures["readYourWrites"]["violationRequests"]:
+            lines.append(
+                f"- {kind} READ-YOUR-WRITES: sent at {read['t']:.2f} s"
+                f" ({_fmt(read['secondsAfterFault'])} after the fault), {read['step']}"
+                f" via {read['region']}: {read['violation']}"
+            )
+    return lines
 
 
 def _detection_lines(report: dict[str, Any]) -> list[str]:

@@ -26,6 +26,7 @@ from typing import Any, TextIO
 
 from bookstore.tables import ORDERS, TABLES
 from drill import measure
+from drill.client import ClientKind, Policy, PolicyError, load_policy
 from drill.faults import FaultPlan, plan_for
 from drill.faults.base import Run
 from drill.load import Recorder, Session, User, run_users, sign_up_and_in, think_range
@@ -35,6 +36,8 @@ from drill.target import DrillError, Monitor, Target
 CONVERGE_TIMEOUT_SECONDS = 60.0
 SIGN_IN_TIMEOUT_SECONDS = 180.0
 REQUIREMENT_SECONDS = 15 * 60  # the business requirement: RTO and RPO under 15 minutes
+DEFAULT_NAIVE_USERS = 2
+DEFAULT_MAX_CLIENT_RTO = 3.0
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,24 @@ class Options:
     # Mean pause between a user's steps (None: 50-200 ms); see `drill.load.think_range`.
     think: float | None = None
     error_grace: float = measure.DEFAULT_ERROR_GRACE
+    # How the shoppers' requests travel (`drill.client`): `policy` shoppers plus
+    # `naive_users` naive probes (so one run measures both RTOs), or every shopper `naive`.
+    client: ClientKind = "policy"
+    naive_users: int = DEFAULT_NAIVE_USERS
+    max_client_rto: float | None = DEFAULT_MAX_CLIENT_RTO
+
+    def kinds(self) -> list[ClientKind]:
+        """The client of each shopper, in sign-in order."""
+        naive: list[ClientKind] = ["naive"]
+        if self.client == "naive":
+            return naive * self.users
+        policy: list[ClientKind] = ["policy"]
+        return policy * self.users + naive * self.naive_users
+
+    @property
+    def gated(self) -> ClientKind:
+        """The shoppers the gates judge: the policy ones, unless every shopper is naive."""
+        return self.client
 
     def schedule(self) -> tuple[float, float]:
         """(fault_at, restore_at) on the drill clock: by default the fault comes after a
@@ -96,6 +117,10 @@ class Result:
     table_diffs: list[measure.TableDiff]
     converged: bool
     gates: measure.Gates
+    # Per client kind ("policy", "naive") present in the run: its checkouts' recovery, its
+    # failures against the failover window, its read-your-writes check.
+    by_client: dict[str, ClientFigures] = field(default_factory=dict)
+    projection: measure.AwsProjection | None = None
     fault_facts: FaultFacts = field(default_factory=FaultFacts)
     blog: BlogFigures | None = None
     cache: CacheFigures | None = None
@@ -105,6 +130,20 @@ class Result:
     @property
     def passed(self) -> bool:
         return not self.gates.failures
+
+
+@dataclass(frozen=True)
+class ClientFigures:
+    """One kind of shopper's figures: recovery (router RTO for naive shoppers, client RTO for
+    policy ones), failures outside the failover window, read-your-writes."""
+
+    users: int
+    requests: int
+    errors: int
+    moved: int
+    recovery: measure.Recovery
+    window: measure.ErrorWindow
+    reads: measure.ReadYourWrites
 
 
 class Progress:
@@ -201,10 +240,18 @@ def run_drill(target: Target, options: Options, out: TextIO | None = None) -> Re
         + f": {options.users} users, {options.duration:g} s, fault at {fault_at:g} s,"
         f" restore at {restore_at:g} s"
     )
+    try:
+        policy = load_policy()
+    except PolicyError as exc:
+        raise DrillError(str(exc)) from None
     started = time.monotonic()
-    sessions = sign_in_all(target, options.users, uuid.uuid4().hex[:8])
+    sessions = sign_in_all(target, len(options.kinds()), uuid.uuid4().hex[:8])
     sign_in_seconds = time.monotonic() - started
-    progress.line(f"{len(sessions)} users signed in ({sign_in_seconds:.1f} s)")
+    naive = options.kinds().count("naive")
+    progress.line(
+        f"{len(sessions)} users signed in ({sign_in_seconds:.1f} s)"
+        + (f"; {naive} of them naive (routed endpoint only)" if naive else "")
+    )
 
     plan.before_load(target, failed)
     environment = machine()
@@ -220,7 +267,7 @@ def run_drill(target: Target, options: Options, out: TextIO | None = None) -> Re
         notes=[],
         say=progress.line,
     )
-    users = _load_phases(run, plan, options, sessions, progress)
+    users = _load_phases(run, plan, options, sessions, progress, policy)
     environment["loadAverageAtEnd"] = _load_average()
     records, acks = recorder.snapshot()
     progress.line(
@@ -240,12 +287,18 @@ def run_drill(target: Target, options: Options, out: TextIO | None = None) -> Re
             sign_in_seconds=sign_in_seconds,
             journeys=sum(user.journeys for user in users),
             environment=environment,
+            policy=policy,
         ),
     )
 
 
 def _load_phases(
-    run: Run, plan: FaultPlan, options: Options, sessions: list[Session], progress: Progress
+    run: Run,
+    plan: FaultPlan,
+    options: Options,
+    sessions: list[Session],
+    progress: Progress,
+    policy: Policy | None = None,
 ) -> list[User]:
     """Warm-up, fault, recovery: the load runs throughout; the fault is injected at
     `fault_at`, held (the plan watching) and restored at `restore_at`."""
@@ -264,6 +317,9 @@ def _load_phases(
             options.duration,
             options.seed,
             think_range(options.think),
+            options.kinds(),
+            {region: run.target.regional_api(region) for region in run.target.regions},
+            policy,
         )
         while (now := clock()) < options.duration:
             if phase == "warm-up" and now >= fault_at:
@@ -334,6 +390,7 @@ class Drilled:
     sign_in_seconds: float
     journeys: int
     environment: dict[str, Any]
+    policy: Policy | None = None
 
 
 def _result(
@@ -352,17 +409,29 @@ def _result(
     findings = plan.findings(run, fault_time)
     failover = findings.failover
     failover_loss = None if failover is None else failover.loss(acks, fault_time)
-    recovery = measure.recovery(records, fault_time, options.k)
-    window = measure.error_window(
-        records,
-        events.extra.get("injectStartedAt", fault_time),
-        fault_time,
-        recovery,
-        detection,
-        options.error_grace,
-        # A cart write may be missing from the survivor for as long as the RPO allows.
-        options.max_rpo if options.max_rpo is not None else measure.DEFAULT_LAG_BUDGET,
-    )
+    inject_started = events.extra.get("injectStartedAt", fault_time)
+    # A cart write may be missing from the survivor for as long as the RPO allows.
+    lag_budget = options.max_rpo if options.max_rpo is not None else measure.DEFAULT_LAG_BUDGET
+    kinds = options.kinds()
+    by_client: dict[str, ClientFigures] = {}
+    for kind in dict.fromkeys(kinds):
+        sent = measure.of_client(records, kind)
+        kind_recovery = measure.recovery(sent, fault_time, options.k)
+        by_client[kind] = ClientFigures(
+            users=kinds.count(kind),
+            requests=len(sent),
+            errors=sum(1 for r in sent if r.outcome != "ok"),
+            moved=sum(1 for r in sent if r.moved_from is not None),
+            recovery=kind_recovery,
+            window=measure.error_window(
+                sent, inject_started, fault_time, kind_recovery, detection,
+                options.error_grace, lag_budget,
+            ),
+            reads=measure.read_your_writes(sent, inject_started, lag_budget, fault_time),
+        )  # fmt: skip
+    # The existing figures (RTO, the failover window) are those of the gated shoppers.
+    gated = by_client[options.gated]
+    recovery, window = gated.recovery, gated.window
     restored_time = events.restored_at if events.restored_at is not None else restore_at
     phases = measure.phases(
         records,
@@ -372,12 +441,19 @@ def _result(
             ("after", restored_time, max(restored_time, events.load_stopped_at or 0.0)),
         ],
     )
-    gates = measure.Gates(max_rto=options.max_rto, max_rpo=options.max_rpo)
+    policy_gated = options.gated == "policy"
+    gates = measure.Gates(
+        max_rto=options.max_rto,
+        max_rpo=options.max_rpo,
+        max_client_rto=options.max_client_rto if policy_gated else None,
+    )
     measure.evaluate(
         gates, fault_expects_recovery=True, recovery_result=recovery,
         failover_loss=failover_loss, final_loss=check.final_loss, dup=check.duplicates,
         boards=check.boards, table_diffs=check.table_diffs, fault_failures=findings.failures,
         errors_window=window, fault_at=fault_time,
+        client_recovery=recovery if policy_gated else None,
+        reads=gated.reads if policy_gated else None,
     )  # fmt: skip
     return Result(
         options=options,
@@ -411,6 +487,25 @@ def _result(
         cache=findings.cache,
         notes=run.notes,
         environment=drilled.environment,
+        by_client=by_client,
+        projection=aws_projection(drilled.policy),
+    )
+
+
+def aws_projection(policy: Policy | None) -> measure.AwsProjection:
+    """The AWS figures from the settings the Pulumi program deploys (imported here only: the
+    routing component pulls in the Pulumi SDK)."""
+    from components.failover_routing import (
+        ALIAS_TTL_SECONDS,
+        HEALTH_CHECK_FAILURE_THRESHOLD,
+        HEALTH_CHECK_INTERVAL_SECONDS,
+    )
+
+    return measure.aws_projection(
+        HEALTH_CHECK_INTERVAL_SECONDS,
+        HEALTH_CHECK_FAILURE_THRESHOLD,
+        ALIAS_TTL_SECONDS,
+        policy.first_timeout if policy is not None else load_policy().first_timeout,
     )
 
 

@@ -2,9 +2,13 @@
 
 It speaks enough of the API contract for the drill's journeys (books, cart, orders with
 idempotency keys, best sellers, health) and of Cognito's JSON API for sign-up and sign-in.
-A `FakeTarget` drives it: its `outage` marks a region down (its requests answer 503 and
-the front door moves after `detect_after` seconds), and knobs make it misbehave on purpose
-(lose an order, count the leaderboard twice) so the gates can be seen failing.
+A `FakeTarget` drives it: its `outage` marks a region down (its requests answer 503, or
+`outage_mode="silent"`: no answer for `silence` seconds, as a frozen region; the front door
+moves after `detect_after` seconds), and knobs make it misbehave on purpose (lose an order,
+count the leaderboard twice) so the gates can be seen failing. The routed endpoint (`/api`)
+sends every request to the serving region and retries nothing; each region's own endpoint
+(`/region/<name>`) fails exactly when that region does. Every API request is logged in
+`Store.hits` (which endpoint, which region, method, path, key, body).
 """
 
 from __future__ import annotations
@@ -43,8 +47,25 @@ class Region:
     name: str
     down: bool = False
     unhealthy: bool = False  # what the front door believes, `detect_after` behind `down`
+    # When down: None answers 503 at once; "silent" holds the request `silence` seconds and
+    # then drops it unanswered (nothing done), as a frozen region; another status is sent.
+    fail_with: int | str | None = None
+    silence: float = 3.0
     carts: dict[tuple[str, str], int] = field(default_factory=dict)
     orders: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One API request as the fake received it."""
+
+    via: str  # "routed" or "regional"
+    region: str
+    method: str
+    path: str
+    key: str | None
+    body: Any
+    authorization: str | None = None
 
 
 @dataclass
@@ -57,6 +78,7 @@ class Store:
     # After the restore, this many requests fail with 500 (a failback that is not seamless).
     errors_after_restore: int = 0
     restored: bool = False
+    hits: list[Hit] = field(default_factory=list)
 
     def other(self, name: str) -> str:
         return S if name == P else P
@@ -69,6 +91,14 @@ class Store:
             self.lose_next_order_in = None
             return
         self.regions[peer].orders[key] = dict(item)  # synchronous "replication"
+
+    def write_cart(self, customer: str, book: str, quantity: int | None) -> None:
+        """A cart line set (or, None, deleted) in both regions at once."""
+        for region in self.regions.values():
+            if quantity is None:
+                region.carts.pop((customer, book), None)
+            else:
+                region.carts[(customer, book)] = quantity
 
 
 def make_server(store: Store) -> ThreadingHTTPServer:
@@ -101,6 +131,9 @@ def make_server(store: Store) -> ThreadingHTTPServer:
         def do_PUT(self) -> None:
             self.api("PUT")
 
+        def do_DELETE(self) -> None:
+            self.api("DELETE")
+
         def cognito(self) -> None:
             target = self.headers.get("x-amz-target", "")
             payload = self.body()
@@ -114,17 +147,35 @@ def make_server(store: Store) -> ThreadingHTTPServer:
             parts = urlsplit(self.path)
             path = parts.path
             if path.startswith("/api"):
-                path, region = path[4:], store.serving
+                path, region, via = path[4:], store.serving, "routed"
             elif path.startswith("/region/"):
                 _, _, region, rest = path.split("/", 3)
-                path = "/" + rest
+                path, via = "/" + rest, "regional"
             else:
                 return self.reply(404, {"error": {"code": "NOT_FOUND"}})
+            body = self.body()
+            with store.lock:
+                store.hits.append(
+                    Hit(
+                        via,
+                        region,
+                        method,
+                        path,
+                        self.headers.get("idempotency-key"),
+                        body,
+                        self.headers.get("authorization"),
+                    )
+                )
             state = store.regions[region]
             if state.down:
-                return self.reply(503, {"message": "Service Unavailable"})
+                if state.fail_with == "silent":
+                    time.sleep(state.silence)
+                    self.close_connection = True
+                    return None
+                status = state.fail_with if isinstance(state.fail_with, int) else 503
+                return self.reply(status, {"message": "Service Unavailable"})
             with store.lock:
-                glitch = store.restored and store.errors_after_restore > 0
+                glitch = store.restored and store.errors_after_restore > 0 and path != "/health"
                 store.errors_after_restore -= int(glitch)
             if glitch:
                 return self.reply(500, {"error": {"code": "INTERNAL"}}, region)
@@ -134,45 +185,65 @@ def make_server(store: Store) -> ThreadingHTTPServer:
                 payload = auth.split(".")[1]
                 customer = json.loads(base64.urlsafe_b64decode(payload + "==="))["sub"]
             with store.lock:
-                status, body = self.route(method, path, state, customer)
-            return self.reply(status, body, region)
+                status, answer = self.route(method, path, state, customer, body)
+            return self.reply(status, answer, region)
 
-        def route(self, method: str, path: str, state: Region, customer: str) -> tuple[int, Any]:
+        def route(
+            self, method: str, path: str, state: Region, customer: str, body: Any
+        ) -> tuple[int, Any]:
             if path == "/health":
-                return 200, {"status": "ok"}
+                return 200, {"status": "ok", "region": state.name}
             if path == "/books":
                 return 200, {"items": [{"id": b} for b in BOOKS], "nextCursor": None}
             if path.startswith("/books/"):
                 return 200, {"id": path.split("/")[2]}
             if path == "/bestsellers":
                 return 200, {"items": []}
+            if path == "/cart" and method == "GET":
+                mine = [(b, q) for (c, b), q in state.carts.items() if c == customer]
+                lines = [{"bookId": b, "quantity": q} for b, q in mine]
+                return 200, {"items": lines, "total": "0.00"}
             if path.startswith("/cart/") and method == "PUT":
                 book = path.split("/")[2]
-                state.carts[(customer, book)] = int(self.body()["quantity"])
-                return 200, {"bookId": book}
+                store.write_cart(customer, book, int(body["quantity"]))
+                return 200, {"bookId": book, "quantity": int(body["quantity"])}
+            if path.startswith("/cart/") and method == "DELETE":
+                store.write_cart(customer, path.split("/")[2], None)
+                return 204, None
             if path == "/orders" and method == "POST":
-                key = self.headers.get("idempotency-key", "")
-                order_id = "o-" + hashlib.sha256(f"{customer}/{key}".encode()).hexdigest()[:32]
-                if (customer, order_id) in state.orders:
-                    return 200, {"orderId": order_id}
-                lines = [(b, q) for (c, b), q in state.carts.items() if c == customer]
-                if not lines:
-                    return 409, {"error": {"code": "EMPTY_CART"}}
-                for book, _ in lines:
-                    del state.carts[(customer, book)]
-                item = {
-                    CUSTOMER: customer,
-                    ORDER: order_id,
-                    "idempotencyKey": key,
-                    "items": [{"bookId": b, "quantity": q} for b, q in lines],
-                }
-                store.write_order(state.name, item)
-                return 201, {"orderId": order_id}
+                return self.checkout(state, customer, body)
             if path.startswith("/orders/"):
                 order_id = path.split("/")[2]
                 found = (customer, order_id) in state.orders
                 return (200, {"orderId": order_id}) if found else (404, {"error": {}})
             return 404, {"error": {"code": "NOT_FOUND"}}
+
+        def checkout(self, state: Region, customer: str, body: Any) -> tuple[int, Any]:
+            """The whole cart, or (`{"lines": [...]}`) exactly those lines, which the cart
+            must hold with those quantities (else 409 CART_CHANGED)."""
+            key = self.headers.get("idempotency-key", "")
+            order_id = "o-" + hashlib.sha256(f"{customer}/{key}".encode()).hexdigest()[:32]
+            if (customer, order_id) in state.orders:
+                return 200, {"orderId": order_id}
+            cart = {b: q for (c, b), q in state.carts.items() if c == customer}
+            if isinstance(body, dict) and isinstance(body.get("lines"), list):
+                lines = [(str(x["bookId"]), int(x["quantity"])) for x in body["lines"]]
+                if any(cart.get(b) != q for b, q in lines):
+                    return 409, {"error": {"code": "CART_CHANGED"}}
+            else:
+                lines = sorted(cart.items())
+            if not lines:
+                return 409, {"error": {"code": "EMPTY_CART"}}
+            for book, _ in lines:
+                store.write_cart(customer, book, None)
+            item = {
+                CUSTOMER: customer,
+                ORDER: order_id,
+                "idempotencyKey": key,
+                "items": [{"bookId": b, "quantity": q} for b, q in lines],
+            }
+            store.write_order(state.name, item)
+            return 201, {"orderId": order_id}
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
@@ -182,8 +253,15 @@ def make_server(store: Store) -> ThreadingHTTPServer:
 class FakeTarget(Target):
     name = "fake"
 
-    def __init__(self, store: Store, base: str, detect_after: float = 1.0) -> None:
+    def __init__(
+        self,
+        store: Store,
+        base: str,
+        detect_after: float = 1.0,
+        outage_mode: int | str | None = None,
+    ) -> None:
         self.store = store
+        self.outage_mode = outage_mode
         self.base = base
         self.detect_after = detect_after
         self.closed = False
@@ -212,6 +290,7 @@ class FakeTarget(Target):
         )
 
     def outage(self, region: str) -> FaultFacts:
+        self.store.regions[region].fail_with = self.outage_mode
         self.store.regions[region].down = True
 
         def fail_over() -> None:
@@ -248,7 +327,9 @@ class FakeTarget(Target):
 
 
 @contextmanager
-def fake_bookstore(detect_after: float = 1.0) -> Iterator[FakeTarget]:
+def fake_bookstore(
+    detect_after: float = 1.0, outage_mode: int | str | None = None
+) -> Iterator[FakeTarget]:
     store = Store()
     server = make_server(store)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
@@ -256,7 +337,7 @@ def fake_bookstore(detect_after: float = 1.0) -> Iterator[FakeTarget]:
     thread.start()
     host, port = server.server_address[:2]
     try:
-        yield FakeTarget(store, f"http://{host!s}:{port}", detect_after)
+        yield FakeTarget(store, f"http://{host!s}:{port}", detect_after, outage_mode)
     finally:
         server.shutdown()
         server.server_close()

@@ -363,3 +363,156 @@ def test_other_conflicts_after_the_window_still_fail(history: list[RequestRecord
     window = _window(history, rto=1.5, detected=4.0)
     assert [r.t for r in window.outside] == [19.0]
     assert window.in_lag == []
+
+
+# -- client failover: per-kind RTO, read-your-writes, the AWS projection -----------------------
+
+
+def sent(
+    t: float,
+    step: str,
+    client: str = "policy",
+    outcome: Outcome = "ok",
+    region: str | None = P,
+    user: int = 1,
+    path: str = "/cart",
+    method: str = "GET",
+    status: int | None = None,
+    violation: str = "",
+    order_id: str | None = None,
+) -> RequestRecord:
+    if status is None:
+        status = {"ok": 200, "error": 503, "no-answer": None}[outcome]
+    return RequestRecord(
+        t, 0.1, user, step, method, path, status, region, outcome,
+        order_id=order_id, client=client, violation=violation,
+    )  # fmt: skip
+
+
+def test_router_and_client_rto_are_the_same_definition_over_each_kind_of_shopper() -> None:
+    fault = 10.0
+    naive = [sent(10.5 + i, "checkout", "naive", "error", path="/orders") for i in range(5)]
+    naive += [sent(20.0 + i, "checkout", "naive", path="/orders") for i in range(5)]
+    policy = [sent(12.0 + i * 0.2, "checkout", path="/orders", region=S) for i in range(5)]
+    records = naive + policy
+    router = measure.recovery(measure.of_client(records, measure.NAIVE), fault)
+    client = measure.recovery(measure.of_client(records, measure.POLICY), fault)
+    assert router.rto == pytest.approx(20.1 - 10.0)
+    assert client.rto == pytest.approx(12.1 - 10.0)
+    assert router.failed_checkouts == 5
+    assert client.failed_checkouts == 0
+
+
+def test_a_read_missing_the_shoppers_own_acknowledged_write_is_a_violation() -> None:
+    fault = 10.0
+    records = [
+        sent(1.0, "cart", method="PUT", path="/cart/b1"),
+        sent(1.2, "cart-read"),  # shows the line: fine
+        sent(2.0, "checkout", method="POST", path="/orders", order_id="o1"),
+        sent(2.3, "order", path="/orders/o1"),
+        # After the failback: written on S, read back from P that has not caught up.
+        sent(30.0, "cart", method="PUT", path="/cart/b2", region=S),
+        sent(30.3, "cart-read", region=P, violation="cart line b2 (quantity 1) missing"),
+        sent(31.0, "checkout", method="POST", path="/orders", region=S, order_id="o2"),
+        sent(
+            31.4,
+            "order",
+            path="/orders/o2",
+            region=P,
+            outcome="error",
+            status=404,
+            violation="acknowledged order not found (404)",
+        ),
+        sent(32.0, "cart-read", outcome="error", status=503),  # no answer is not a read
+    ]
+    reads = measure.read_your_writes(records, fault, lag_budget=5.0)
+    assert reads.reads == 4
+    assert reads.count == 2
+    assert [r.t for r in reads.violations] == [30.3, 31.4]
+    assert reads.in_lag == []
+
+
+def test_a_write_the_failed_region_took_just_before_the_fault_is_the_lag_not_a_violation() -> None:
+    fault = 10.0
+    records = [
+        # Acknowledged by P 0.5 s before the fault, read from S after it: in the lag.
+        sent(9.3, "cart", method="PUT", path="/cart/b1", user=1),
+        sent(10.5, "cart-read", region=S, user=1, violation="missing"),
+        # Acknowledged 6 s before the fault: older than the lag budget, a violation.
+        sent(3.9, "cart", method="PUT", path="/cart/b1", user=2),
+        sent(10.6, "cart-read", region=S, user=2, violation="missing"),
+        # Read from the same region that took the write: a violation whatever the timing.
+        sent(9.5, "checkout", method="POST", path="/orders", user=3, order_id="o3"),
+        sent(
+            10.7, "order", path="/orders/o3", user=3, outcome="error", status=404, violation="404"
+        ),
+    ]
+    reads = measure.read_your_writes(records, fault, lag_budget=5.0)
+    assert [r.user for r in reads.in_lag] == [1]
+    assert [r.user for r in reads.violations] == [2, 3]
+    body = reads.to_json(fault)
+    assert body["violations"] == 2
+    assert body["inTheLag"] == 1
+    assert body["violationRequests"][0]["secondsAfterFault"] == pytest.approx(0.6)
+
+
+def test_the_gates_fail_on_a_slow_client_rto_and_on_any_read_your_writes_violation() -> None:
+    fault = 10.0
+    policy = [sent(13.5 + i * 0.1, "checkout", path="/orders") for i in range(5)]
+    violation = sent(20.0, "cart-read", violation="cart line b1 (quantity 1) missing")
+    reads = measure.read_your_writes([violation], fault, lag_budget=5.0)
+    gates = measure.Gates(max_client_rto=3.0)
+    failures = measure.evaluate(
+        gates, fault_expects_recovery=True, recovery_result=None, failover_loss=None,
+        final_loss=measure.Loss(0, [], None), dup=measure.Duplicates({}, {}), boards=[],
+        table_diffs=[], client_recovery=measure.recovery(policy, fault), reads=reads,
+    )  # fmt: skip
+    assert failures == [
+        "client RTO 3.6 s exceeds the target 3 s",
+        "1 read-your-writes violations (must be 0): first at 20.0 s,"
+        " cart line b1 (quantity 1) missing",
+    ]
+    never = measure.evaluate(
+        measure.Gates(max_client_rto=3.0), fault_expects_recovery=True, recovery_result=None,
+        failover_loss=None, final_loss=measure.Loss(0, [], None),
+        dup=measure.Duplicates({}, {}), boards=[], table_diffs=[],
+        client_recovery=measure.recovery([], fault),
+    )  # fmt: skip
+    assert never == [
+        "client RTO: no 5 consecutive successful checkouts of the policy shoppers after the"
+        " fault (target 3 s)"
+    ]
+
+
+def test_the_aws_projection_is_the_deployed_health_check_budget() -> None:
+    from components.failover_routing import (
+        ALIAS_TTL_SECONDS,
+        HEALTH_CHECK_FAILURE_THRESHOLD,
+        HEALTH_CHECK_INTERVAL_SECONDS,
+        rto_budget_seconds,
+    )
+
+    projection = measure.aws_projection(
+        HEALTH_CHECK_INTERVAL_SECONDS, HEALTH_CHECK_FAILURE_THRESHOLD, ALIAS_TTL_SECONDS, 2.0
+    )
+    assert projection.router_rto == rto_budget_seconds(
+        HEALTH_CHECK_INTERVAL_SECONDS, HEALTH_CHECK_FAILURE_THRESHOLD, ALIAS_TTL_SECONDS
+    )
+    assert measure.aws_projection(10, 3, 60, 2.0).to_json() == {
+        "healthCheckIntervalSeconds": 10,
+        "healthCheckFailureThreshold": 3,
+        "dnsTtlSeconds": 60,
+        "rtoRouterSeconds": 90,
+        "clientFirstTimeoutSeconds": 2.0,
+    }
+
+
+def test_a_write_acknowledged_while_the_fault_was_being_injected_is_in_the_lag_too() -> None:
+    records = [
+        sent(10.05, "checkout", method="POST", path="/orders", order_id="o1"),  # ends 10.15
+        sent(10.3, "order", path="/orders/o1", region=S, outcome="error", status=404,
+             violation="404"),
+    ]  # fmt: skip
+    assert measure.read_your_writes(records, 10.0, 5.0).count == 1  # injection took no time
+    reads = measure.read_your_writes(records, 10.0, 5.0, fault_done=10.2)
+    assert (reads.count, len(reads.in_lag)) == (0, 1)

@@ -4,6 +4,7 @@ CLI's exit codes, in seconds and without a sandbox."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -100,7 +101,10 @@ def test_errors_after_the_failover_window_fail_the_drill_with_their_times(
     fake: FakeTarget, tmp_path: Path
 ) -> None:
     fake.store.errors_after_restore = 3  # the failback is not seamless
-    code, report, directory = run_cli(fake, tmp_path, "--think", "0.05", "--error-grace", "0")
+    # No naive probes: every one of the three glitches lands on a gated (policy) shopper.
+    code, report, directory = run_cli(
+        fake, tmp_path, "--think", "0.05", "--error-grace", "0", "--naive-users", "0"
+    )
     assert code == 1
     failures = report["failures"]
     assert isinstance(failures, list)
@@ -156,7 +160,12 @@ def test_the_report_records_the_load_per_phase_and_the_machine(
     assert isinstance(errors, dict)
     assert errors["failoverWindow"]["outside"] == 0
     window = errors["failoverWindow"]
-    assert window["inside"] + window["cartWritesInTheLag"] == errors["count"] > 0  # felt
+    # The window is the gated (policy) shoppers'; the outage was felt by the naive ones.
+    clients = report["clients"]
+    assert isinstance(clients, dict)
+    assert window["inside"] + window["cartWritesInTheLag"] == clients["policy"]["errors"]
+    assert clients["naive"]["errors"] > 0
+    assert clients["policy"]["errors"] + clients["naive"]["errors"] == errors["count"]
     assert errors["failoverWindow"]["graceSeconds"] == 1.0
     environment = report["environment"]
     assert isinstance(environment, dict)
@@ -293,3 +302,112 @@ def test_a_new_faults_own_check_reaches_the_gates(
     code, report, _ = run_cli(fake, tmp_path, "--fault", "primary-outage")
     assert code == 1
     assert f"the front door never left {P}" in report["failures"]  # type: ignore[operator]
+
+
+def numbers(report: dict[str, object], *keys: str) -> list[float]:
+    values = [report[key] for key in keys]
+    for key, value in zip(keys, values, strict=True):
+        assert isinstance(value, int | float), (key, value)
+        assert not isinstance(value, bool), key
+    return [float(v) for v in values]  # type: ignore[arg-type]
+
+
+def test_one_run_reports_the_router_and_the_client_rto_side_by_side(
+    fake: FakeTarget, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, report, directory = run_cli(fake, tmp_path, "--max-rto", "10")
+    assert code == 0, report["failures"]
+    assert "; router RTO " in capsys.readouterr().out
+    router, client, violations, outside = numbers(
+        report,
+        "rtoRouterSeconds",
+        "rtoClientSeconds",
+        "readYourWritesViolations",
+        "errorsOutsideWindow",
+    )
+    # The naive probes wait for the front door (0.6 s); policy shoppers move on the first 503.
+    assert client < router
+    assert router >= 0.4
+    assert violations == outside == 0
+    clients = report["clients"]
+    assert isinstance(clients, dict)
+    assert (clients["policy"]["users"], clients["naive"]["users"]) == (3, 2)
+    assert clients["policy"]["movedToAnotherRegion"] > 0
+    assert clients["naive"]["readYourWrites"]["reads"] > 0
+    assert clients["policy"]["readYourWrites"]["reads"] > 0
+    assert report["awsProjection"] == {
+        "healthCheckIntervalSeconds": 10,
+        "healthCheckFailureThreshold": 3,
+        "dnsTtlSeconds": 60,
+        "rtoRouterSeconds": 90,
+        "clientFirstTimeoutSeconds": 2.0,
+    }
+    assert report["gates"]["maxClientRtoSeconds"] == 3.0  # type: ignore[index]
+    rows = list(csv.DictReader((directory / "requests.csv").open()))
+    assert {r["client"] for r in rows} == {"policy", "naive"}
+    assert any(r["moved_from"] == "routed" for r in rows)
+    markdown = (directory / "report.md").read_text()
+    assert "| figure | naive shoppers (router) | policy shoppers (client) | AWS projection |" in (
+        markdown
+    )
+    assert "router 90 s = 10 s x 3 + 60 s TTL" in markdown
+
+
+def test_every_shopper_naive_gates_them_as_before_and_reports_no_client_rto(
+    fake: FakeTarget, tmp_path: Path
+) -> None:
+    code, report, _ = run_cli(fake, tmp_path, "--client", "naive", "--max-rto", "10")
+    assert code == 0, report["failures"]
+    clients = report["clients"]
+    assert isinstance(clients, dict)
+    assert list(clients) == ["naive"]
+    assert clients["naive"]["users"] == 3
+    assert report["rtoClientSeconds"] is None
+    (router,) = numbers(report, "rtoRouterSeconds")
+    recovery = report["recovery"]
+    assert isinstance(recovery, dict)
+    assert recovery["rtoSeconds"] == router  # the gated RTO is the router's
+    assert report["gates"]["maxClientRtoSeconds"] is None  # type: ignore[index]
+
+
+@pytest.fixture
+def silent(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeTarget]:
+    """A region that stops answering (frozen), and a policy whose first timeout is 0.3 s."""
+    from drill import runner
+    from drill.client import load_policy
+
+    short = dataclasses.replace(load_policy(), first_timeout=0.3)
+    monkeypatch.setattr(runner, "load_policy", lambda: short)
+    with fake_bookstore(detect_after=0.6, outage_mode="silent") as target:
+        target.store.regions[P].silence = 1.5
+        monkeypatch.setattr(drill_cli, "_make_target", lambda args: target)
+        yield target
+
+
+def test_policy_shoppers_recover_within_the_first_timeout_of_a_silent_region(
+    silent: FakeTarget, tmp_path: Path
+) -> None:
+    code, report, _ = run_cli(silent, tmp_path, "--max-client-rto", "1.5")
+    assert code == 0, report["failures"]
+    (client,) = numbers(report, "rtoClientSeconds")
+    assert client < 1.5
+    (_, _, _, outside) = numbers(
+        report,
+        "rtoRouterSeconds",
+        "rtoClientSeconds",
+        "readYourWritesViolations",
+        "errorsOutsideWindow",
+    )
+    assert outside == 0
+    assert report["awsProjection"]["clientFirstTimeoutSeconds"] == 0.3  # type: ignore[index]
+
+
+def test_a_client_rto_above_its_target_fails_the_drill(
+    silent: FakeTarget, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, report, _ = run_cli(silent, tmp_path, "--max-client-rto", "0.01")
+    assert code == 1
+    failures = report["failures"]
+    assert isinstance(failures, list)
+    assert [f for f in failures if f.startswith("client RTO ")], failures
+    assert "exceeds the target 0.01 s" in capsys.readouterr().err
