@@ -333,7 +333,11 @@ class FailoverRouting(pulumi.ComponentResource):
             default_root_object="index.html",
             is_ipv6_enabled=True,
             http_version="http2and3",
-            price_class="PriceClass_100",
+            # PriceClass_100 has edges in North America, Europe and Israel only: viewers near
+            # the secondary region (ap-southeast-1) would be served from Europe or the US.
+            # PriceClass_200 adds Asia, the Middle East and Africa; only South America and
+            # Oceania are left to farther edges.
+            price_class="PriceClass_200",
             origins=[
                 aws.cloudfront.DistributionOriginArgs(
                     origin_id=origin_id,
@@ -364,7 +368,9 @@ class FailoverRouting(pulumi.ComponentResource):
                 # Origin groups fail over reads only, and the site only reads.
                 allowed_methods=["GET", "HEAD", "OPTIONS"],
                 cached_methods=["GET", "HEAD"],
-                viewer_protocol_policy="https-only",
+                # A viewer typing the bare domain arrives on http://: send it to https://
+                # rather than refusing it.
+                viewer_protocol_policy="redirect-to-https",
                 compress=True,
                 cache_policy_id=CACHING_OPTIMIZED_POLICY_ID,
                 response_headers_policy_id=headers.id,

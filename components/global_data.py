@@ -321,8 +321,11 @@ class GlobalData(pulumi.ComponentResource):
 
 
 def _field(value: object, name: str) -> str:
-    """A field of a nested output value, which is a dict (mocks, raw) or an output type."""
-    if isinstance(value, dict):
+    """A field of a nested output value: an output type (`outputs.TableReplica`, what
+    pulumi-aws 7 gives a real deployment) or a plain dict (the mocks). Output types are dicts
+    too, keyed by the engine's camelCase names, and warn on every `.get` of a key they lack,
+    so they are read through their property getters."""
+    if isinstance(value, dict) and not hasattr(type(value), name):
         camel = "".join(p if i == 0 else p.title() for i, p in enumerate(name.split("_")))
         return str(value.get(name, value.get(camel)))
     return str(getattr(value, name))

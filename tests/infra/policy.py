@@ -29,7 +29,8 @@ Rules:
 - every log group sets a retention CloudWatch accepts, and every function, container
   (`awslogs`) and API stage (access logs) writes to a log group this program declares (a
   group Lambda creates on the fly, `/aws/lambda/<name>`, keeps its logs forever);
-- no security group accepts 0.0.0.0/0 or ::/0 except on 443 into a load balancer's group.
+- no security group accepts 0.0.0.0/0 or ::/0 except on 443 into a load balancer's group, or
+  on 80 into one when every listener on port 80 only redirects to HTTPS.
 """
 
 from __future__ import annotations
@@ -210,6 +211,16 @@ def data_stores_encrypted_and_protected(resources: Sequence[Recorded]) -> list[V
     ]
 
 
+def _redirects_to_https(listener: dict[str, Any]) -> bool:
+    actions = _as_list(listener.get("defaultActions"))
+    return bool(actions) and all(
+        isinstance(action, dict)
+        and action.get("type") == "redirect"
+        and (action.get("redirect") or {}).get("protocol") == "HTTPS"
+        for action in actions
+    )
+
+
 def no_world_ingress(resources: Sequence[Recorded]) -> list[Violation]:
     load_balancer_groups = {
         group
@@ -217,6 +228,14 @@ def no_world_ingress(resources: Sequence[Recorded]) -> list[Violation]:
         if r.type == "aws:lb/loadBalancer:LoadBalancer"
         for group in r.inputs.get("securityGroups") or []
     }
+    http_listeners = [
+        r.inputs
+        for r in resources
+        if r.type == "aws:lb/listener:Listener" and r.inputs.get("port") == 80
+    ]
+    http_redirects_only = bool(http_listeners) and all(
+        _redirects_to_https(listener) for listener in http_listeners
+    )
     found = []
     for r in resources:
         rules: list[tuple[str, dict[str, Any]]] = []
@@ -237,8 +256,9 @@ def no_world_ingress(resources: Sequence[Recorded]) -> list[Violation]:
             ]
             if not any(source in WORLD for source in sources):
                 continue
-            https_only = rule.get("fromPort") == 443 and rule.get("toPort") == 443
-            if not (https_only and group in load_balancer_groups):
+            port = rule.get("fromPort") if rule.get("fromPort") == rule.get("toPort") else None
+            allowed = port == 443 or (port == 80 and http_redirects_only)
+            if not (allowed and group in load_balancer_groups):
                 found.append(
                     Violation(
                         "world-ingress",

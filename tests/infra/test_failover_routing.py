@@ -158,7 +158,9 @@ def test_cloudfront_origin_group_over_both_buckets(latency: harness.Run) -> None
     assert [m["originId"] for m in group["members"]] == ["site-primary", "site-secondary"]
     behavior = dist["defaultCacheBehavior"]
     assert behavior["targetOriginId"] == group["originId"]
-    assert behavior["viewerProtocolPolicy"] == "https-only"
+    assert behavior["viewerProtocolPolicy"] == "redirect-to-https"
+    # Asian edges: the secondary region is ap-southeast-1 (PriceClass_100 has none).
+    assert dist["priceClass"] == "PriceClass_200"
     cert = dist["viewerCertificate"]
     assert cert["minimumProtocolVersion"] == "TLSv1.2_2021"
     assert cert["sslSupportMethod"] == "sni-only"

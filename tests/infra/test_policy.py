@@ -219,9 +219,26 @@ ALB = Recorded(
 )
 
 
+def _listener(port: int, action: dict[str, Any]) -> Recorded:
+    return Recorded(
+        type="aws:lb/listener:Listener",
+        name=f"listener-{port}",
+        inputs={"port": port, "defaultActions": [action]},
+    )
+
+
+REDIRECT = {"type": "redirect", "redirect": {"protocol": "HTTPS", "port": "443"}}
+
+
 def test_world_ingress_only_on_443_into_a_load_balancer() -> None:
     assert _rules([ALB, _ingress(443)]) == []
     assert _rules([ALB, _ingress(80)]) == ["world-ingress"]
+    assert _rules([ALB, _ingress(80), _listener(80, REDIRECT)]) == []
+    forward = _listener(80, {"type": "forward", "targetGroupArn": "tg"})
+    assert _rules([ALB, _ingress(80), forward]) == ["world-ingress"]
+    assert _rules([ALB, _ingress(80, group="sg-tasks"), _listener(80, REDIRECT)]) == [
+        "world-ingress"
+    ]
     assert _rules([ALB, _ingress(443, group="sg-tasks")]) == ["world-ingress"]
     assert _rules([ALB, _ingress(22, cidr="10.0.0.0/8")]) == []
     inline = Recorded(
