@@ -10,10 +10,12 @@ the built web app and its runtime `config.json` (the routed API and each region'
 
 from __future__ import annotations
 
+import json
 import mimetypes
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import pulumi
 import pulumi_aws as aws
@@ -146,6 +148,32 @@ def web_files(dist: Path) -> list[tuple[str, Path]]:
     return [(key, path) for key, path in files if key != CONFIG_KEY]
 
 
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def content_security_policy(config: dict[str, Any]) -> str:
+    """The site's CSP for the web app's resolved `config.json`: it calls the APIs (routed and
+    regional), Cognito and the blog's WordPress API, and shows the blog's images."""
+    api_origins = [config["apiUrl"], *config["regionalApis"].values()]
+    blog = _origin(config["blogUrl"])
+    connect = [_origin(url) for url in api_origins]
+    connect += [_origin(config["cognito"]["endpoint"]), blog]
+    return "; ".join(
+        [
+            "default-src 'self'",
+            f"img-src 'self' data: {blog}",
+            "style-src 'self' 'unsafe-inline'",
+            "script-src 'self'",
+            f"connect-src 'self' {' '.join(dict.fromkeys(connect))}",
+            "frame-ancestors 'none'",
+            "base-uri 'self'",
+            "form-action 'self'",
+        ]
+    )
+
+
 class FailoverRouting(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: FailoverRoutingArgs, opts: pulumi.ResourceOptions | None = None
@@ -159,6 +187,7 @@ class FailoverRouting(pulumi.ComponentResource):
         self.blog_url = f"https://blog.{args.domain}"
         self.site_url = f"https://{args.domain}"
 
+        self.web_config_values = pulumi.Output.from_input(self._web_config())
         self.health_checks = {front.region: self._health_check(front) for front in self.regions}
         for front in self.regions:
             self._api_record(front)
@@ -277,18 +306,9 @@ class FailoverRouting(pulumi.ComponentResource):
             signing_protocol="sigv4",
             opts=opts,
         )
-        cognito_endpoint = pulumi.Output.concat(
-            "https://cognito-idp.", args.cognito.region, ".amazonaws.com"
-        )
-        # Every API origin config.json gives the web app: the routed one and each region's.
-        api_origins = [self.api_url, *(front.api_url for front in self.regions)]
-        csp = pulumi.Output.concat(
-            "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; ",
-            "script-src 'self'; connect-src 'self' ",
-            *(pulumi.Output.concat(origin, " ") for origin in api_origins),
-            cognito_endpoint,
-            "; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
-        )
+        # Built from the very values config.json gives the web app, so every origin the app
+        # is configured to call is allowed.
+        csp = self.web_config_values.apply(content_security_policy)
         headers = aws.cloudfront.ResponseHeadersPolicy(
             f"{name}-security-headers",
             name=f"{args.prefix}-security-headers",
@@ -408,6 +428,23 @@ class FailoverRouting(pulumi.ComponentResource):
                 opts=opts,
             )
 
+    def _web_config(self) -> dict[str, Any]:
+        """The runtime `config.json` of the web app (with outputs still in it)."""
+        args = self._args
+        return {
+            "apiUrl": self.api_url,
+            "regionalApis": {front.region: front.api_url for front in self.regions},
+            "blogUrl": self.blog_url,
+            "cognito": {
+                "endpoint": pulumi.Output.concat(
+                    "https://cognito-idp.", args.cognito.region, ".amazonaws.com"
+                ),
+                "region": args.cognito.region,
+                "userPoolId": args.cognito.user_pool_id,
+                "clientId": args.cognito.client_id,
+            },
+        }
+
     def _upload(self, files: list[tuple[str, Path]]) -> None:
         args, name, opts = self._args, self._name, self._opts
         primary = args.primary
@@ -422,21 +459,7 @@ class FailoverRouting(pulumi.ComponentResource):
                 region=primary.region,
                 opts=opts,
             )
-        self.web_config = pulumi.Output.json_dumps(
-            {
-                "apiUrl": self.api_url,
-                "regionalApis": {front.region: front.api_url for front in self.regions},
-                "blogUrl": self.blog_url,
-                "cognito": {
-                    "endpoint": pulumi.Output.concat(
-                        "https://cognito-idp.", args.cognito.region, ".amazonaws.com"
-                    ),
-                    "region": args.cognito.region,
-                    "userPoolId": args.cognito.user_pool_id,
-                    "clientId": args.cognito.client_id,
-                },
-            }
-        )
+        self.web_config = self.web_config_values.apply(json.dumps)
         aws.s3.BucketObjectv2(
             f"{name}-web-config",
             bucket=primary.bucket_name,

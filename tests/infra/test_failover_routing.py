@@ -6,6 +6,7 @@ import json
 import subprocess
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -15,6 +16,7 @@ from components.failover_routing import (
     FailoverRouting,
     FailoverRoutingArgs,
     RegionFront,
+    content_security_policy,
     rto_budget_seconds,
     web_files,
 )
@@ -184,17 +186,59 @@ def test_spa_fallback_and_security_headers(latency: harness.Run) -> None:
     assert headers["frameOptions"]["frameOption"] == "DENY"
     assert "contentTypeOptions" in headers
     csp = headers["contentSecurityPolicy"]["contentSecurityPolicy"]
-    (connect,) = [d.split()[1:] for d in csp.split("; ") if d.startswith("connect-src ")]
-    # Every API origin config.json gives the web app, and nothing else but Cognito.
-    assert connect == [
+    directives = {d.split()[0]: d.split()[1:] for d in csp.split("; ")}
+    # Every origin config.json gives the web app, and nothing else.
+    assert directives["connect-src"] == [
         "'self'",
         "https://api.books.example.com",
         "https://api-eu-west-1.books.example.com",
         "https://api-ap-southeast-1.books.example.com",
         "https://cognito-idp.eu-west-1.amazonaws.com",
+        "https://blog.books.example.com",
     ]
+    assert directives["img-src"] == ["'self'", "data:", "https://blog.books.example.com"]
+    assert directives["default-src"] == ["'self'"]
+
+
+def _urls(value: object) -> list[str]:
+    """Every http(s) URL anywhere in a config.json value."""
+    if isinstance(value, dict):
+        return [url for item in value.values() for url in _urls(item)]
+    if isinstance(value, str) and value.startswith(("https://", "http://")):
+        return [value]
+    return []
+
+
+def test_the_csp_allows_every_origin_the_web_app_is_configured_to_call(
+    latency: harness.Run,
+) -> None:
     config = json.loads(_objects(latency)["config.json"]["content"])
-    assert {config["apiUrl"], *config["regionalApis"].values()} == set(connect[1:-1])
+    policy = latency.one("aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy")
+    csp = policy.inputs["securityHeadersConfig"]["contentSecurityPolicy"]["contentSecurityPolicy"]
+    connect = {d for d in csp.split("; ") if d.startswith("connect-src ")}.pop().split()
+    urls = _urls(config)
+    assert len(urls) == 5  # the routed API, two regional ones, Cognito, the blog
+    for url in urls:
+        parts = urlsplit(url)
+        assert f"{parts.scheme}://{parts.netloc}" in connect, url
+    # The blog's posts carry images from the blog's own origin.
+    img = {d for d in csp.split("; ") if d.startswith("img-src ")}.pop().split()
+    assert config["blogUrl"] in img
+
+
+def test_csp_origins_drop_paths_and_keep_ports() -> None:
+    config = {
+        "apiUrl": "https://api.example.org",
+        "regionalApis": {"eu-west-1": "https://api-eu-west-1.example.org/v1"},
+        "blogUrl": "https://blog.example.org:8443/",
+        "cognito": {"endpoint": "https://cognito-idp.eu-west-1.amazonaws.com"},
+    }
+    csp = content_security_policy(config)
+    assert (
+        "connect-src 'self' https://api.example.org https://api-eu-west-1.example.org "
+        "https://cognito-idp.eu-west-1.amazonaws.com https://blog.example.org:8443;"
+    ) in csp
+    assert "img-src 'self' data: https://blog.example.org:8443;" in csp
 
 
 def test_web_app_and_config_uploaded_to_the_primary_bucket(latency: harness.Run) -> None:
