@@ -73,6 +73,12 @@ class WebBuildMissingError(Exception):
     """The single-page app has not been built."""
 
 
+def routed_api_name(domain: str, mode: str) -> str:
+    """Where the routed records of `api.<domain>` live in a routing mode. Not a region's name:
+    those are `api-<region>.<domain>`, and no region is called `latency` or `failover`."""
+    return f"api-{mode}.{domain}"
+
+
 def rto_budget_seconds(interval: int, threshold: int, ttl: int) -> int:
     """Worst case from a region failing to clients resolving the other one."""
     return interval * threshold + ttl
@@ -189,8 +195,7 @@ class FailoverRouting(pulumi.ComponentResource):
 
         self.web_config_values = pulumi.Output.from_input(self._web_config())
         self.health_checks = {front.region: self._health_check(front) for front in self.regions}
-        for front in self.regions:
-            self._api_record(front)
+        self._api_records()
         self.blog_health_check = self._blog_records()
         self._distribution()
         self._upload(files)
@@ -223,13 +228,40 @@ class FailoverRouting(pulumi.ComponentResource):
             opts=self._opts,
         )
 
-    def _api_record(self, front: RegionFront) -> None:
+    def _api_records(self) -> None:
+        """`api.<domain>` is one simple alias to `api-<mode>.<domain>`, where the routed
+        records live. Route 53 refuses records of different routing policies under one name
+        and type, and Pulumi would change the two regions' records one at a time; under a name
+        per mode, switching `routingMode` creates the new mode's records beside the old ones,
+        repoints the alias (one record, updated in place), then deletes the old records."""
         args = self._args
-        latency = args.routing_mode == "latency"
+        mode = args.routing_mode
+        routed_name = routed_api_name(args.domain, mode)
+        records = [self._routed_record(front, routed_name) for front in self.regions]
         aws.route53.Record(
-            f"{self._name}-api-{front.role}",
+            f"{self._name}-api",
             zone_id=args.hosted_zone_id,
             name=f"api.{args.domain}",
+            type="A",
+            aliases=[
+                aws.route53.RecordAliasArgs(
+                    name=routed_name,
+                    zone_id=args.hosted_zone_id,
+                    # Answers only with a record whose own health check passes.
+                    evaluate_target_health=True,
+                )
+            ],
+            # Route 53 refuses an alias to a name that has no records yet.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=records),
+        )
+
+    def _routed_record(self, front: RegionFront, routed_name: str) -> aws.route53.Record:
+        args = self._args
+        latency = args.routing_mode == "latency"
+        return aws.route53.Record(
+            f"{self._name}-api-{args.routing_mode}-{front.role}",
+            zone_id=args.hosted_zone_id,
+            name=routed_name,
             type="A",
             set_identifier=front.region,
             health_check_id=self.health_checks[front.region].id,

@@ -103,7 +103,7 @@ def test_api_latency_records_guarded_by_health_checks(latency: harness.Run) -> N
         for r in latency.of_type("aws:route53/healthCheck:HealthCheck")
         if "-api-health-" in r.name
     }
-    records = _records(latency, "api.books.example.com")
+    records = _records(latency, "api-latency.books.example.com")
     assert len(records) == 2
     for record in records:
         region = record["setIdentifier"]
@@ -119,8 +119,46 @@ def test_api_latency_records_guarded_by_health_checks(latency: harness.Run) -> N
         ]
 
 
+@pytest.mark.parametrize("mode", ["latency", "failover"])
+def test_api_name_is_one_alias_to_the_modes_records(
+    mode: str, latency: harness.Run, failover: harness.Run
+) -> None:
+    run = {"latency": latency, "failover": failover}[mode]
+    (api,) = [r for r in run.of_type("aws:route53/record:Record") if r.name == "fr-api"]
+    assert api.inputs["name"] == "api.books.example.com"
+    assert "setIdentifier" not in api.inputs
+    assert api.inputs["aliases"] == [
+        {"name": f"api-{mode}.books.example.com", "zoneId": "Z0123", "evaluateTargetHealth": True}
+    ]
+    routed = [r for r in run.of_type("aws:route53/record:Record") if f"-api-{mode}-" in r.name]
+    assert len(routed) == 2
+    # Created before the alias that targets them (Route 53 refuses a dangling alias).
+    assert {r.urn for r in routed} <= set(api.dependencies)
+
+
+def test_switching_the_routing_mode_never_changes_a_record_in_place(
+    latency: harness.Run, failover: harness.Run
+) -> None:
+    """Route 53 refuses two routing policies under one name: the routed records of one mode
+    share neither a logical name nor a DNS name with the other mode's, so a switch creates the
+    new ones beside the old, repoints `api.<domain>`, then deletes the old ones."""
+
+    def routed(run: harness.Run) -> dict[str, str]:
+        return {
+            r.name: r.inputs["name"]
+            for r in run.of_type("aws:route53/record:Record")
+            if "setIdentifier" in r.inputs and r.inputs["name"].startswith("api")
+        }
+
+    before, after = routed(latency), routed(failover)
+    assert set(before).isdisjoint(after)
+    assert set(before.values()).isdisjoint(after.values())
+    # The only api.<domain> record is the same resource in both modes.
+    assert "api.books.example.com" not in {*before.values(), *after.values()}
+
+
 def test_api_failover_mode(failover: harness.Run) -> None:
-    records = {r["setIdentifier"]: r for r in _records(failover, "api.books.example.com")}
+    records = {r["setIdentifier"]: r for r in _records(failover, "api-failover.books.example.com")}
     assert records["eu-west-1"]["failoverRoutingPolicies"] == [{"type": "PRIMARY"}]
     assert records["ap-southeast-1"]["failoverRoutingPolicies"] == [{"type": "SECONDARY"}]
     assert all("latencyRoutingPolicies" not in r for r in records.values())
