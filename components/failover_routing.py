@@ -40,6 +40,8 @@ PRIMARY_ORIGIN = "site-primary"
 SECONDARY_ORIGIN = "site-secondary"
 ORIGIN_GROUP = "site"
 CONFIG_KEY = "config.json"
+ASSETS_PREFIX = "assets/"
+"""Vite's output for fingerprinted files: a name changes whenever the content does."""
 
 # Paths without a file extension are routes of the single-page app: serve index.html.
 SPA_REWRITE = """function handler(event) {
@@ -132,7 +134,7 @@ def _content_type(path: Path) -> str:
 def _cache_control(key: str) -> str:
     if key == "index.html":
         return "no-cache"
-    if key.startswith("assets/"):
+    if key.startswith(ASSETS_PREFIX):
         # Vite fingerprints everything under assets/.
         return "public, max-age=31536000, immutable"
     return "public, max-age=300"
@@ -489,7 +491,13 @@ class FailoverRouting(pulumi.ComponentResource):
                 content_type=_content_type(path),
                 cache_control=_cache_control(key),
                 region=primary.region,
-                opts=opts,
+                # A tab opened before a deploy still runs the previous index.html and loads
+                # its hashed chunks lazily: a release's assets stay when the next release no
+                # longer has them (Pulumi forgets them instead of deleting them). They are
+                # small and named by content; docs/deploy.md says how to prune old ones.
+                opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True)
+                if key.startswith(ASSETS_PREFIX)
+                else opts,
             )
         self.web_config = self.web_config_values.apply(json.dumps)
         aws.s3.BucketObjectv2(

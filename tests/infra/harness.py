@@ -225,6 +225,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     alias_parents=tuple(
                         alias.spec.parentUrn for alias in request.aliases if alias.spec.parentUrn
                     ),
+                    retain_on_delete=bool(request.retainOnDelete),
                 )
             )
         return response

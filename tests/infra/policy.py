@@ -70,6 +70,7 @@ class Recorded:
     urn: str = ""
     alias_parents: tuple[str, ...] = field(default_factory=tuple)
     """The URNs of the parents this resource had before (its `Alias(parent=...)` options)."""
+    retain_on_delete: bool = False
 
 
 @dataclass(frozen=True)

@@ -307,6 +307,20 @@ def test_web_app_and_config_uploaded_to_the_primary_bucket(latency: harness.Run)
     }
 
 
+def test_a_deploy_keeps_the_previous_releases_hashed_assets(latency: harness.Run) -> None:
+    retained = {
+        r.inputs["key"]: r.retain_on_delete
+        for r in latency.of_type("aws:s3/bucketObjectv2:BucketObjectv2")
+    }
+    # Hashed chunks outlive the release that uploaded them; the rest is replaced in place.
+    assert retained == {
+        "assets/index-abc123.js": True,
+        "index.html": False,
+        "covers/dune.svg": False,
+        "config.json": False,
+    }
+
+
 def test_site_alias_records(latency: harness.Run) -> None:
     records = _records(latency, "books.example.com")
     assert sorted(r["type"] for r in records) == ["A", "AAAA"]  # type: ignore[type-var]

@@ -215,3 +215,18 @@ def test_replica_fields_are_read_without_warnings(monkeypatch: pytest.MonkeyPatc
     assert _field(replica, "stream_arn") == "arn:aws:dynamodb:ap-southeast-1:1:stream"
     assert _field({"regionName": "eu-west-1"}, "region_name") == "eu-west-1"  # the mocks
     assert warnings == []
+
+
+def test_site_buckets_expire_noncurrent_versions(run: harness.Run) -> None:
+    configs = run.of_type("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")
+    buckets = {b.id for b in run.of_type("aws:s3/bucket:Bucket")}
+    assert {c.inputs["bucket"] for c in configs} == buckets
+    assert {c.inputs["region"] for c in configs} == {"eu-west-1", "ap-southeast-1"}
+    versioning = {v.urn for v in run.of_type("aws:s3/bucketVersioning:BucketVersioning")}
+    for config in configs:
+        (rule,) = config.inputs["rules"]
+        assert rule["status"] == "Enabled"
+        assert rule["filter"] == {"prefix": ""}
+        assert rule["noncurrentVersionExpiration"] == {"noncurrentDays": 30}
+        assert rule["expiration"] == {"expiredObjectDeleteMarker": True}
+        assert set(config.dependencies) & versioning
