@@ -110,8 +110,13 @@ class RecordingMocks(pulumi.runtime.Mocks):
         elif typ == "random:index/randomId:RandomId":
             state["hex"] = "0a1b2c3d"
         elif typ == "random:index/randomPassword:RandomPassword":
-            # Distinct per resource, so a test can tell which value went where.
-            state["result"] = f"random-{name}"
+            # Distinct per resource, so a test can tell which value went where; letters and
+            # digits only when special characters were turned off.
+            state["result"] = (
+                "random" + "".join(c for c in name if c.isalnum())
+                if inputs.get("special") is False
+                else f"random-{name}"
+            )
         elif typ == "aws:acm/certificate:Certificate":
             # ACM lists one option per name, not in the order the names were asked for.
             domains = [inputs["domainName"], *inputs.get("subjectAlternativeNames", [])]

@@ -25,7 +25,13 @@ Rules:
   matching SECRET/PASSWORD/TOKEN/KEY/CREDENTIAL (any case) must hold a Secrets Manager or SSM
   parameter ARN, and no value may look like a credential (a Pulumi secret, an access key id,
   a private key, a password in a URL, a JWT, a well-known token format); containers take
-  secrets through `secrets` (`valueFrom`);
+  secrets through `secrets` (`valueFrom`). One exception, for the functions' cache: a Lambda
+  environment may be secret when its `REDIS_URL` is a `rediss://` URL carrying a Valkey AUTH
+  token (`rediss://:<token>@host`): the token is a second lock behind the cache's security
+  group, and reading it from Secrets Manager would need an interface endpoint in every
+  region and a boto3 import in the stream function's cold start. With the whole environment
+  secret, the rule cannot tell whether another variable was a secret too; the names and
+  values of the others are still checked;
 - every log group sets a retention CloudWatch accepts, and every function, container
   (`awslogs`) and API stage (access logs) writes to a log group this program declares (a
   group Lambda creates on the fly, `/aws/lambda/<name>`, keeps its logs forever);
@@ -510,12 +516,23 @@ SECRET_VALUES: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 
 
+CACHE_AUTH_VARIABLE = "REDIS_URL"
+CACHE_AUTH_URL = re.compile(r"^rediss://:[A-Za-z0-9]{16,128}@[\w.-]+:\d+/\d+$")
+"""The one credential a Lambda environment may hold: a Valkey AUTH token, over TLS."""
+
+
+def _cache_auth_url(name: str, value: Any) -> bool:
+    return (
+        name == CACHE_AUTH_VARIABLE and isinstance(value, str) and bool(CACHE_AUTH_URL.match(value))
+    )
+
+
 def _secret_problem(name: str, raw: Any) -> str | None:
     value, secret = _unwrap(raw)
     if secret:
         return "holds a Pulumi secret, which is stored and shown in plain text there"
     text = "" if value is None else str(value)
-    if SECRET_REFERENCE.match(text):
+    if SECRET_REFERENCE.match(text) or _cache_auth_url(name, value):
         return None
     for what, pattern in SECRET_VALUES:
         if pattern.search(text):
@@ -552,7 +569,20 @@ def no_plaintext_secrets(resources: Sequence[Recorded]) -> list[Violation]:
     for r in resources:
         if r.type == "aws:lambda/function:Function":
             variables, secret = _lambda_environment(r)
-            if secret:
+            explained = _cache_auth_url(
+                CACHE_AUTH_VARIABLE, _unwrap(variables.get(CACHE_AUTH_VARIABLE))[0]
+            )
+            if explained and not secret:
+                found.append(
+                    Violation(
+                        "plaintext-secret",
+                        r.name,
+                        f"its {CACHE_AUTH_VARIABLE} carries the cache's AUTH token but the "
+                        "environment is not a Pulumi secret, so the token is stored in the "
+                        "state in plain text: make the URL a secret",
+                    )
+                )
+            if secret and not explained:
                 found.append(
                     Violation(
                         "plaintext-secret",
