@@ -188,7 +188,9 @@ def deploy_primary(settings: Settings) -> None:
             role="primary",
             region=settings.primary_region,
             global_cluster_id=data.global_cluster.id,
-            engine_version=data.global_cluster.engine_version,
+            # What RDS runs, not what was asked for (a partial version resolves to a full
+            # one; a minor upgrade moves it): members must match it to join.
+            engine_version=data.global_cluster.engine_version_actual,
             db_password=settings.blog_db_password,
             secret_replica_region=settings.secondary_region,
         ),
@@ -213,7 +215,7 @@ def deploy_primary(settings: Settings) -> None:
     )
     pulumi.export("auroraGlobalClusterId", data.global_cluster.id)
     pulumi.export("auroraGlobalClusterArn", data.global_cluster.arn)
-    pulumi.export("auroraEngineVersion", data.global_cluster.engine_version)
+    pulumi.export("auroraEngineVersion", data.global_cluster.engine_version_actual)
     pulumi.export("userPoolId", pool.pool.id)
     pulumi.export("userPoolArn", pool.pool.arn)
     pulumi.export("userPoolClientId", pool.client.id)
@@ -230,13 +232,44 @@ def _region_value(values: Any, region: str, what: str, upstream: str) -> Any:
     return values[region]
 
 
+def _deployed_region(
+    stack: UpstreamStack, output: str, key: str, configured: str
+) -> pulumi.Output[str]:
+    """The region `stack` was deployed with (its `output`), refused with a clear message when
+    this stack's `bookstore:<key>` says otherwise: a secondary that trusted tokens of a pool in
+    another region would answer 401 to every signed-in request."""
+
+    def check(deployed: str) -> str:
+        if deployed != configured:
+            raise ConfigError(
+                f"the {stack.full_name} stack was deployed with {key} {deployed}, but this "
+                f"stack's bookstore:{key} is {configured}: run `pulumi config set "
+                f"bookstore:{key} {deployed}` (the regions must be the same in all stacks)"
+            )
+        return deployed
+
+    return stack.require_output(output).apply(check)
+
+
+def _after(check: pulumi.Output[str], value: pulumi.Output[Any]) -> pulumi.Output[Any]:
+    """`value` once `check` passed: a resource input that carries the check, so a failed
+    check fails the deployment before anything is changed with the wrong region."""
+    return pulumi.Output.all(check, value).apply(lambda pair: pair[1])
+
+
 def deploy_secondary(settings: Settings) -> None:
     artifact = load_artifact(settings.artifact_dir)
     primary = UpstreamStack(
         "primary", settings.stack_reference_name(settings.primary_stack), "primary"
     )
     region_name = settings.secondary_region
-    stream_arns = primary.require_output("streamArns").apply(
+    # The pool's region comes from the primary stack itself; the regions of this stack's
+    # config must agree with what the primary was deployed with.
+    pool_region = _deployed_region(primary, "region", "primaryRegion", settings.primary_region)
+    own_region = _deployed_region(
+        primary, "secondaryRegion", "secondaryRegion", settings.secondary_region
+    )
+    stream_arns = _after(own_region, primary.require_output("streamArns")).apply(
         lambda arns: _region_value(arns, region_name, "streams", primary.full_name)
     )
     table_names = primary.require_output("tableNames")
@@ -252,7 +285,7 @@ def deploy_secondary(settings: Settings) -> None:
             orders_stream_arn=stream_arns[ORDERS.logical_name],
             artifact=artifact,
             user_pool=UserPoolRef(
-                region=settings.primary_region,
+                region=pool_region,
                 user_pool_id=primary.require_output("userPoolId"),
                 client_id=primary.require_output("userPoolClientId"),
             ),
@@ -281,10 +314,11 @@ def _front(
     buckets: pulumi.Output[Any],
 ) -> RegionFront:
     bucket = buckets.apply(lambda b: _region_value(b, region, "site bucket", stack.full_name))
+    deployed = _deployed_region(stack, "region", f"{role}Region", region)
     return RegionFront(
         region=region,
         role=role,
-        api_host=stack.require_output("apiHost"),
+        api_host=_after(deployed, stack.require_output("apiHost")),
         api_domain_target=stack.require_output("apiDomainTarget"),
         api_domain_zone_id=stack.require_output("apiDomainZoneId"),
         api_url=stack.require_output("apiRegionalUrl"),
@@ -313,7 +347,9 @@ def deploy_global(settings: Settings) -> None:
             primary=_front(primary, settings.primary_region, "primary", buckets),
             secondary=_front(secondary, settings.secondary_region, "secondary", buckets),
             cognito=CognitoConfig(
-                region=settings.primary_region,
+                region=_deployed_region(
+                    primary, "region", "primaryRegion", settings.primary_region
+                ),
                 user_pool_id=primary.require_output("userPoolId"),
                 client_id=primary.require_output("userPoolClientId"),
             ),

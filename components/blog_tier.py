@@ -133,6 +133,10 @@ class BlogTier(pulumi.ComponentResource):
         ingress(
             f"{name}-alb-https", self.alb_sg, 443, from_cidr="0.0.0.0/0", region=region, opts=opts
         )
+        # Plain HTTP reaches the ALB only to be redirected to HTTPS (the :80 listener).
+        ingress(
+            f"{name}-alb-http", self.alb_sg, 80, from_cidr="0.0.0.0/0", region=region, opts=opts
+        )
         ingress(
             f"{name}-tasks-from-alb",
             self.task_sg,
@@ -213,6 +217,17 @@ class BlogTier(pulumi.ComponentResource):
         )
         return secret.arn
 
+    def _final_snapshot_name(self) -> pulumi.Output[str]:
+        """Unique per deployment: a fixed name would make the destroy of the next deployment
+        with the same prefix fail (SnapshotAlreadyExists), the first one's snapshot being
+        kept. The suffix is made once and kept in the state, so updates leave it alone."""
+        suffix = random.RandomId(
+            f"{self._name}-final-snapshot-suffix", byte_length=4, opts=self._opts
+        )
+        return pulumi.Output.concat(
+            f"{self._args.prefix}-blog-{self._args.role}-final-", suffix.hex
+        )
+
     def _database(self) -> None:
         args, name, opts = self._args, self._name, self._opts
         subnet_group = aws.rds.SubnetGroup(
@@ -249,7 +264,7 @@ class BlogTier(pulumi.ComponentResource):
             master_username=DB_USERNAME if primary else None,
             master_password=self._password,
             database_name=DB_NAME if primary else None,
-            final_snapshot_identifier=f"{args.prefix}-blog-{args.role}-final" if primary else None,
+            final_snapshot_identifier=self._final_snapshot_name() if primary else None,
             skip_final_snapshot=not primary,
             region=args.region,
             opts=pulumi.ResourceOptions(
@@ -334,6 +349,22 @@ class BlogTier(pulumi.ComponentResource):
             default_actions=[
                 aws.lb.ListenerDefaultActionArgs(
                     type="forward", target_group_arn=self.target_group.arn
+                )
+            ],
+            region=args.region,
+            opts=opts,
+        )
+        self.http_listener = aws.lb.Listener(
+            f"{name}-http",
+            load_balancer_arn=self.alb.arn,
+            port=80,
+            protocol="HTTP",
+            default_actions=[
+                aws.lb.ListenerDefaultActionArgs(
+                    type="redirect",
+                    redirect=aws.lb.ListenerDefaultActionRedirectArgs(
+                        protocol="HTTPS", port="443", status_code="HTTP_301"
+                    ),
                 )
             ],
             region=args.region,
@@ -453,6 +484,13 @@ class BlogTier(pulumi.ComponentResource):
                 )
             ],
             health_check_grace_period_seconds=120,
+            # A task that never turns healthy (a bad image, no database) stops the rollout and
+            # puts the last working task definition back, and `pulumi up` waits for the
+            # service to be steady, so such a deployment fails instead of reporting success.
+            deployment_circuit_breaker=aws.ecs.ServiceDeploymentCircuitBreakerArgs(
+                enable=True, rollback=True
+            ),
+            wait_for_steady_state=True,
             region=args.region,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.listener, self.instance]),
         )

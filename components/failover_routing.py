@@ -10,10 +10,12 @@ the built web app and its runtime `config.json` (the routed API and each region'
 
 from __future__ import annotations
 
+import json
 import mimetypes
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import pulumi
 import pulumi_aws as aws
@@ -38,6 +40,8 @@ PRIMARY_ORIGIN = "site-primary"
 SECONDARY_ORIGIN = "site-secondary"
 ORIGIN_GROUP = "site"
 CONFIG_KEY = "config.json"
+ASSETS_PREFIX = "assets/"
+"""Vite's output for fingerprinted files: a name changes whenever the content does."""
 
 # Paths without a file extension are routes of the single-page app: serve index.html.
 SPA_REWRITE = """function handler(event) {
@@ -69,6 +73,12 @@ CONTENT_TYPES = {
 
 class WebBuildMissingError(Exception):
     """The single-page app has not been built."""
+
+
+def routed_api_name(domain: str, mode: str) -> str:
+    """Where the routed records of `api.<domain>` live in a routing mode. Not a region's name:
+    those are `api-<region>.<domain>`, and no region is called `latency` or `failover`."""
+    return f"api-{mode}.{domain}"
 
 
 def rto_budget_seconds(interval: int, threshold: int, ttl: int) -> int:
@@ -124,7 +134,7 @@ def _content_type(path: Path) -> str:
 def _cache_control(key: str) -> str:
     if key == "index.html":
         return "no-cache"
-    if key.startswith("assets/"):
+    if key.startswith(ASSETS_PREFIX):
         # Vite fingerprints everything under assets/.
         return "public, max-age=31536000, immutable"
     return "public, max-age=300"
@@ -146,6 +156,32 @@ def web_files(dist: Path) -> list[tuple[str, Path]]:
     return [(key, path) for key, path in files if key != CONFIG_KEY]
 
 
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def content_security_policy(config: dict[str, Any]) -> str:
+    """The site's CSP for the web app's resolved `config.json`: it calls the APIs (routed and
+    regional), Cognito and the blog's WordPress API, and shows the blog's images."""
+    api_origins = [config["apiUrl"], *config["regionalApis"].values()]
+    blog = _origin(config["blogUrl"])
+    connect = [_origin(url) for url in api_origins]
+    connect += [_origin(config["cognito"]["endpoint"]), blog]
+    return "; ".join(
+        [
+            "default-src 'self'",
+            f"img-src 'self' data: {blog}",
+            "style-src 'self' 'unsafe-inline'",
+            "script-src 'self'",
+            f"connect-src 'self' {' '.join(dict.fromkeys(connect))}",
+            "frame-ancestors 'none'",
+            "base-uri 'self'",
+            "form-action 'self'",
+        ]
+    )
+
+
 class FailoverRouting(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: FailoverRoutingArgs, opts: pulumi.ResourceOptions | None = None
@@ -159,9 +195,9 @@ class FailoverRouting(pulumi.ComponentResource):
         self.blog_url = f"https://blog.{args.domain}"
         self.site_url = f"https://{args.domain}"
 
+        self.web_config_values = pulumi.Output.from_input(self._web_config())
         self.health_checks = {front.region: self._health_check(front) for front in self.regions}
-        for front in self.regions:
-            self._api_record(front)
+        self._api_records()
         self.blog_health_check = self._blog_records()
         self._distribution()
         self._upload(files)
@@ -194,13 +230,40 @@ class FailoverRouting(pulumi.ComponentResource):
             opts=self._opts,
         )
 
-    def _api_record(self, front: RegionFront) -> None:
+    def _api_records(self) -> None:
+        """`api.<domain>` is one simple alias to `api-<mode>.<domain>`, where the routed
+        records live. Route 53 refuses records of different routing policies under one name
+        and type, and Pulumi would change the two regions' records one at a time; under a name
+        per mode, switching `routingMode` creates the new mode's records beside the old ones,
+        repoints the alias (one record, updated in place), then deletes the old records."""
         args = self._args
-        latency = args.routing_mode == "latency"
+        mode = args.routing_mode
+        routed_name = routed_api_name(args.domain, mode)
+        records = [self._routed_record(front, routed_name) for front in self.regions]
         aws.route53.Record(
-            f"{self._name}-api-{front.role}",
+            f"{self._name}-api",
             zone_id=args.hosted_zone_id,
             name=f"api.{args.domain}",
+            type="A",
+            aliases=[
+                aws.route53.RecordAliasArgs(
+                    name=routed_name,
+                    zone_id=args.hosted_zone_id,
+                    # Answers only with a record whose own health check passes.
+                    evaluate_target_health=True,
+                )
+            ],
+            # Route 53 refuses an alias to a name that has no records yet.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=records),
+        )
+
+    def _routed_record(self, front: RegionFront, routed_name: str) -> aws.route53.Record:
+        args = self._args
+        latency = args.routing_mode == "latency"
+        return aws.route53.Record(
+            f"{self._name}-api-{args.routing_mode}-{front.role}",
+            zone_id=args.hosted_zone_id,
+            name=routed_name,
             type="A",
             set_identifier=front.region,
             health_check_id=self.health_checks[front.region].id,
@@ -277,18 +340,9 @@ class FailoverRouting(pulumi.ComponentResource):
             signing_protocol="sigv4",
             opts=opts,
         )
-        cognito_endpoint = pulumi.Output.concat(
-            "https://cognito-idp.", args.cognito.region, ".amazonaws.com"
-        )
-        # Every API origin config.json gives the web app: the routed one and each region's.
-        api_origins = [self.api_url, *(front.api_url for front in self.regions)]
-        csp = pulumi.Output.concat(
-            "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; ",
-            "script-src 'self'; connect-src 'self' ",
-            *(pulumi.Output.concat(origin, " ") for origin in api_origins),
-            cognito_endpoint,
-            "; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
-        )
+        # Built from the very values config.json gives the web app, so every origin the app
+        # is configured to call is allowed.
+        csp = self.web_config_values.apply(content_security_policy)
         headers = aws.cloudfront.ResponseHeadersPolicy(
             f"{name}-security-headers",
             name=f"{args.prefix}-security-headers",
@@ -333,7 +387,11 @@ class FailoverRouting(pulumi.ComponentResource):
             default_root_object="index.html",
             is_ipv6_enabled=True,
             http_version="http2and3",
-            price_class="PriceClass_100",
+            # PriceClass_100 has edges in North America, Europe and Israel only: viewers near
+            # the secondary region (ap-southeast-1) would be served from Europe or the US.
+            # PriceClass_200 adds Asia, the Middle East and Africa; only South America and
+            # Oceania are left to farther edges.
+            price_class="PriceClass_200",
             origins=[
                 aws.cloudfront.DistributionOriginArgs(
                     origin_id=origin_id,
@@ -364,7 +422,9 @@ class FailoverRouting(pulumi.ComponentResource):
                 # Origin groups fail over reads only, and the site only reads.
                 allowed_methods=["GET", "HEAD", "OPTIONS"],
                 cached_methods=["GET", "HEAD"],
-                viewer_protocol_policy="https-only",
+                # A viewer typing the bare domain arrives on http://: send it to https://
+                # rather than refusing it.
+                viewer_protocol_policy="redirect-to-https",
                 compress=True,
                 cache_policy_id=CACHING_OPTIMIZED_POLICY_ID,
                 response_headers_policy_id=headers.id,
@@ -402,6 +462,23 @@ class FailoverRouting(pulumi.ComponentResource):
                 opts=opts,
             )
 
+    def _web_config(self) -> dict[str, Any]:
+        """The runtime `config.json` of the web app (with outputs still in it)."""
+        args = self._args
+        return {
+            "apiUrl": self.api_url,
+            "regionalApis": {front.region: front.api_url for front in self.regions},
+            "blogUrl": self.blog_url,
+            "cognito": {
+                "endpoint": pulumi.Output.concat(
+                    "https://cognito-idp.", args.cognito.region, ".amazonaws.com"
+                ),
+                "region": args.cognito.region,
+                "userPoolId": args.cognito.user_pool_id,
+                "clientId": args.cognito.client_id,
+            },
+        }
+
     def _upload(self, files: list[tuple[str, Path]]) -> None:
         args, name, opts = self._args, self._name, self._opts
         primary = args.primary
@@ -414,23 +491,15 @@ class FailoverRouting(pulumi.ComponentResource):
                 content_type=_content_type(path),
                 cache_control=_cache_control(key),
                 region=primary.region,
-                opts=opts,
+                # A tab opened before a deploy still runs the previous index.html and loads
+                # its hashed chunks lazily: a release's assets stay when the next release no
+                # longer has them (Pulumi forgets them instead of deleting them). They are
+                # small and named by content; docs/deploy.md says how to prune old ones.
+                opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True)
+                if key.startswith(ASSETS_PREFIX)
+                else opts,
             )
-        self.web_config = pulumi.Output.json_dumps(
-            {
-                "apiUrl": self.api_url,
-                "regionalApis": {front.region: front.api_url for front in self.regions},
-                "blogUrl": self.blog_url,
-                "cognito": {
-                    "endpoint": pulumi.Output.concat(
-                        "https://cognito-idp.", args.cognito.region, ".amazonaws.com"
-                    ),
-                    "region": args.cognito.region,
-                    "userPoolId": args.cognito.user_pool_id,
-                    "clientId": args.cognito.client_id,
-                },
-            }
-        )
+        self.web_config = self.web_config_values.apply(json.dumps)
         aws.s3.BucketObjectv2(
             f"{name}-web-config",
             bucket=primary.bucket_name,

@@ -16,6 +16,9 @@ import pulumi_aws as aws
 from bookstore.tables import TABLES, GlobalIndex, TableDefinition
 from components.aws_helpers import assume_role_policy, policy_document, statement
 
+NONCURRENT_VERSION_DAYS = 30
+"""How long the site buckets keep an overwritten or deleted file's old version."""
+
 
 @dataclass(frozen=True)
 class GlobalDataArgs:
@@ -190,7 +193,7 @@ class GlobalData(pulumi.ComponentResource):
             region=region,
             opts=opts,
         )
-        self._versioning[region] = aws.s3.BucketVersioning(
+        versioning = aws.s3.BucketVersioning(
             f"{name}-site-{role}-versioning",
             bucket=bucket.id,
             versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(
@@ -198,6 +201,32 @@ class GlobalData(pulumi.ComponentResource):
             ),
             region=region,
             opts=opts,
+        )
+        self._versioning[region] = versioning
+        # Versioning (which replication needs) keeps every overwritten index.html and
+        # config.json and every deleted file: noncurrent versions go after a while, and the
+        # delete markers left with no version behind them too.
+        aws.s3.BucketLifecycleConfiguration(
+            f"{name}-site-{role}-lifecycle",
+            bucket=bucket.id,
+            rules=[
+                aws.s3.BucketLifecycleConfigurationRuleArgs(
+                    id="noncurrent-versions",
+                    status="Enabled",
+                    filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
+                    noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
+                        noncurrent_days=NONCURRENT_VERSION_DAYS
+                    ),
+                    expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(
+                        expired_object_delete_marker=True
+                    ),
+                    abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
+                        days_after_initiation=7
+                    ),
+                )
+            ],
+            region=region,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning]),
         )
         return bucket
 
@@ -321,8 +350,11 @@ class GlobalData(pulumi.ComponentResource):
 
 
 def _field(value: object, name: str) -> str:
-    """A field of a nested output value, which is a dict (mocks, raw) or an output type."""
-    if isinstance(value, dict):
+    """A field of a nested output value: an output type (`outputs.TableReplica`, what
+    pulumi-aws 7 gives a real deployment) or a plain dict (the mocks). Output types are dicts
+    too, keyed by the engine's camelCase names, and warn on every `.get` of a key they lack,
+    so they are read through their property getters."""
+    if isinstance(value, dict) and not hasattr(type(value), name):
         camel = "".join(p if i == 0 else p.title() for i, p in enumerate(name.split("_")))
         return str(value.get(name, value.get(camel)))
     return str(getattr(value, name))

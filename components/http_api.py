@@ -102,7 +102,7 @@ def http_api(name: str, args: HttpApiArgs, parent: pulumi.Resource) -> HttpApi:
         name="cognito",
         jwt_configuration=aws.apigatewayv2.AuthorizerJwtConfigurationArgs(
             issuer=pulumi.Output.concat(
-                f"https://cognito-idp.{pool.region}.amazonaws.com/", pool.user_pool_id
+                "https://cognito-idp.", pool.region, ".amazonaws.com/", pool.user_pool_id
             ),
             audiences=[pool.client_id],
         ),

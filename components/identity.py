@@ -17,7 +17,8 @@ import pulumi_aws as aws
 class UserPoolRef:
     """The primary region's user pool, which every region's authorizer trusts."""
 
-    region: str
+    region: pulumi.Input[str]
+    """The pool's region: the secondary reads it from the primary stack, not its own config."""
     user_pool_id: pulumi.Input[str]
     client_id: pulumi.Input[str]
 

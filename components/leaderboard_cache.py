@@ -1,7 +1,9 @@
 """The Valkey replication group that holds a region's best-seller board.
 
 Encrypted at rest and in transit with TLS required (the functions connect with `rediss://`),
-in the region's private subnets, behind a security group its owner declares. The board is a
+in the region's private subnets, behind a security group its owner declares, and closed to a
+client without its AUTH token (made once by `pulumi-random`, kept as a secret in the state):
+a security group opened too wide by mistake does not open the cache with it. The board is a
 cache of what Orders holds: the API rebuilds it when it is lost, so one node is enough and a
 second buys only Multi-AZ failover.
 """
@@ -9,14 +11,40 @@ second buys only Multi-AZ failover.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Literal
 
 import pulumi
 import pulumi_aws as aws
+import pulumi_random as random
 
 REDIS_PORT = 6379
 ENGINE = "valkey"
 ENGINE_VERSION = "8.0"
+AUTH_TOKEN_LENGTH = 64
+"""ElastiCache takes 16 to 128 printable characters; letters and digits only, so the token
+needs no escaping in the URL."""
+
+
+@dataclass(frozen=True)
+class LeaderboardCache:
+    group: aws.elasticache.ReplicationGroup
+    auth_token: pulumi.Output[str]
+    """Secret."""
+
+    @property
+    def url(self) -> pulumi.Output[str]:
+        """What the functions connect to: TLS, the AUTH token, database 0. A Pulumi secret,
+        so the token stays encrypted in the state and out of previews."""
+        return pulumi.Output.secret(
+            pulumi.Output.concat(
+                "rediss://:",
+                self.auth_token,
+                "@",
+                self.group.primary_endpoint_address,
+                f":{REDIS_PORT}/0",
+            )
+        )
 
 
 def leaderboard_cache(
@@ -29,7 +57,7 @@ def leaderboard_cache(
     subnet_ids: Sequence[pulumi.Input[str]],
     security_group: aws.ec2.SecurityGroup,
     opts: pulumi.ResourceOptions,
-) -> aws.elasticache.ReplicationGroup:
+) -> LeaderboardCache:
     """Declared with the caller's `opts` (its parent)."""
     subnet_group = aws.elasticache.SubnetGroup(
         f"{name}-redis-subnets",
@@ -39,7 +67,10 @@ def leaderboard_cache(
         opts=opts,
     )
     replicated = nodes > 1
-    return aws.elasticache.ReplicationGroup(
+    token = random.RandomPassword(
+        f"{name}-redis-auth-token", length=AUTH_TOKEN_LENGTH, special=False, opts=opts
+    ).result
+    group = aws.elasticache.ReplicationGroup(
         f"{name}-redis",
         description=f"Bookstore leaderboard ({role})",
         engine=ENGINE,
@@ -54,11 +85,8 @@ def leaderboard_cache(
         at_rest_encryption_enabled=True,
         transit_encryption_enabled=True,
         transit_encryption_mode="required",
+        auth_token=token,
         region=region,
         opts=opts,
     )
-
-
-def redis_url(cache: aws.elasticache.ReplicationGroup) -> pulumi.Output[str]:
-    """What the functions connect to: TLS, database 0."""
-    return pulumi.Output.concat("rediss://", cache.primary_endpoint_address, f":{REDIS_PORT}/0")
+    return LeaderboardCache(group=group, auth_token=token)

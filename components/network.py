@@ -105,8 +105,17 @@ class RegionalNetwork(pulumi.ComponentResource):
         self, kind: str, offset: int, route_table: aws.ec2.RouteTable
     ) -> list[aws.ec2.Subnet]:
         args, name = self._args, self._name
+        # Local Zones and Wavelength Zones are listed too once opted in; the subnets belong in
+        # the region's own zones, which need no opt-in.
         zones = aws.get_availability_zones_output(
-            state="available", region=args.region, opts=pulumi.InvokeOutputOptions(parent=self)
+            state="available",
+            filters=[
+                aws.GetAvailabilityZonesFilterArgs(
+                    name="opt-in-status", values=["opt-in-not-required"]
+                )
+            ],
+            region=args.region,
+            opts=pulumi.InvokeOutputOptions(parent=self),
         ).names
         first, second = args.cidr.split(".")[:2]
         subnets = []

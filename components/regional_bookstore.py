@@ -41,7 +41,7 @@ from components.failover_routing import (
 from components.http_api import API_ROUTES as API_ROUTES
 from components.http_api import STAGE, HttpApiArgs, http_api
 from components.identity import UserPool, UserPoolRef, user_pool
-from components.leaderboard_cache import REDIS_PORT, leaderboard_cache, redis_url
+from components.leaderboard_cache import REDIS_PORT, leaderboard_cache
 from components.network import NetworkRef, egress, ingress, security_group
 
 # What each function may do to each table, matching the calls in `functions/bookstore/data`
@@ -116,7 +116,7 @@ class RegionalBookstore(pulumi.ComponentResource):
         ).account_id
 
         self._security_groups()
-        self.redis = leaderboard_cache(
+        self.cache = leaderboard_cache(
             name,
             role=args.role,
             region=args.region,
@@ -126,7 +126,8 @@ class RegionalBookstore(pulumi.ComponentResource):
             security_group=self.redis_sg,
             opts=self._opts,
         )
-        self.redis_url = redis_url(self.redis)
+        self.redis = self.cache.group
+        self.redis_url = self.cache.url
         self.cognito: UserPool | None = None
         if args.user_pool is None:
             self.cognito = user_pool(

@@ -135,6 +135,11 @@ def _text(config: pulumi.Config, key: str) -> str:
 NAME_PREFIX = re.compile(r"[a-z](?:[a-z0-9]|-(?=[a-z0-9])){0,12}")
 
 
+# Names AWS reserves: a load balancer's may not start with `internal-`, a bucket's with
+# `sthree-`, `amzn-s3-demo-` or `xn--`; the prefix is followed by `-` in every name it starts.
+RESERVED_NAME_STARTS = ("internal-", "sthree-", "amzn-s3-demo-", "xn--")
+
+
 def _name_prefix(config: pulumi.Config) -> str:
     value = _text(config, "namePrefix")
     if NAME_PREFIX.fullmatch(value) is None:
@@ -142,6 +147,12 @@ def _name_prefix(config: pulumi.Config) -> str:
             f"config {NAMESPACE}:namePrefix must be 1 to 13 characters of a-z, 0-9 and single"
             f" '-', starting with a letter (got {value!r}): AWS limits the names it starts,"
             " e.g. load balancer names to 32 characters"
+        )
+    reserved = [start for start in RESERVED_NAME_STARTS if f"{value}-".startswith(start)]
+    if reserved:
+        raise ConfigError(
+            f"config {NAMESPACE}:namePrefix {value!r} would start names with {reserved[0]!r},"
+            " which AWS reserves (load balancer and bucket names): choose another prefix"
         )
     return value
 

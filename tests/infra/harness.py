@@ -107,9 +107,16 @@ class RecordingMocks(pulumi.runtime.Mocks):
                 arn=f"arn:aws:s3:::{bucket}",
                 bucketRegionalDomainName=f"{bucket}.s3.{region}.amazonaws.com",
             )
+        elif typ == "random:index/randomId:RandomId":
+            state["hex"] = "0a1b2c3d"
         elif typ == "random:index/randomPassword:RandomPassword":
-            # Distinct per resource, so a test can tell which value went where.
-            state["result"] = f"random-{name}"
+            # Distinct per resource, so a test can tell which value went where; letters and
+            # digits only when special characters were turned off.
+            state["result"] = (
+                "random" + "".join(c for c in name if c.isalnum())
+                if inputs.get("special") is False
+                else f"random-{name}"
+            )
         elif typ == "aws:acm/certificate:Certificate":
             # ACM lists one option per name, not in the order the names were asked for.
             domains = [inputs["domainName"], *inputs.get("subjectAlternativeNames", [])]
@@ -150,6 +157,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
         elif typ == "aws:rds/globalCluster:GlobalCluster":
             rid = inputs["globalClusterIdentifier"]
             state["arn"] = f"arn:aws:rds::{ACCOUNT}:global-cluster:{rid}"
+            # What RDS reports running, which a partial version in the inputs resolves to.
+            state["engineVersionActual"] = f"{inputs['engineVersion']}-actual"
         elif typ == "aws:secretsmanager/secret:Secret":
             state["arn"] = (
                 f"arn:aws:secretsmanager:{region}:{ACCOUNT}:secret:{inputs['name']}-AbCdEf"
@@ -181,7 +190,16 @@ class RecordingMocks(pulumi.runtime.Mocks):
                 "userId": "ci",
             }, []
         if args.token == "aws:index/getAvailabilityZones:getAvailabilityZones":
-            return {"names": [f"{region}a", f"{region}b", f"{region}c"], "zoneIds": []}, []
+            # An opted-in Local Zone sorts first, as AWS lists it: a program that does not
+            # filter on opt-in status gets its subnets placed there.
+            zones = [
+                (f"{region}-lz-1a", "opted-in"),
+                *((f"{region}{z}", "opt-in-not-required") for z in "abc"),
+            ]
+            for flt in args.args.get("filters") or []:
+                if flt["name"] == "opt-in-status":
+                    zones = [(n, status) for n, status in zones if status in flt["values"]]
+            return {"names": [n for n, _ in zones], "zoneIds": []}, []
         if args.token == "aws:kms/getAlias:getAlias":
             key = f"arn:aws:kms:{region}:{ACCOUNT}:key/rds-default"
             return {"arn": f"arn:aws:kms:{region}:{ACCOUNT}:alias/aws/rds", "targetKeyArn": key}, []
@@ -212,6 +230,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     alias_parents=tuple(
                         alias.spec.parentUrn for alias in request.aliases if alias.spec.parentUrn
                     ),
+                    retain_on_delete=bool(request.retainOnDelete),
                 )
             )
         return response

@@ -25,11 +25,18 @@ Rules:
   matching SECRET/PASSWORD/TOKEN/KEY/CREDENTIAL (any case) must hold a Secrets Manager or SSM
   parameter ARN, and no value may look like a credential (a Pulumi secret, an access key id,
   a private key, a password in a URL, a JWT, a well-known token format); containers take
-  secrets through `secrets` (`valueFrom`);
+  secrets through `secrets` (`valueFrom`). One exception, for the functions' cache: a Lambda
+  environment may be secret when its `REDIS_URL` is a `rediss://` URL carrying a Valkey AUTH
+  token (`rediss://:<token>@host`): the token is a second lock behind the cache's security
+  group, and reading it from Secrets Manager would need an interface endpoint in every
+  region and a boto3 import in the stream function's cold start. With the whole environment
+  secret, the rule cannot tell whether another variable was a secret too; the names and
+  values of the others are still checked;
 - every log group sets a retention CloudWatch accepts, and every function, container
   (`awslogs`) and API stage (access logs) writes to a log group this program declares (a
   group Lambda creates on the fly, `/aws/lambda/<name>`, keeps its logs forever);
-- no security group accepts 0.0.0.0/0 or ::/0 except on 443 into a load balancer's group.
+- no security group accepts 0.0.0.0/0 or ::/0 except on 443 into a load balancer's group, or
+  on 80 into one when every listener on port 80 only redirects to HTTPS.
 """
 
 from __future__ import annotations
@@ -69,6 +76,7 @@ class Recorded:
     urn: str = ""
     alias_parents: tuple[str, ...] = field(default_factory=tuple)
     """The URNs of the parents this resource had before (its `Alias(parent=...)` options)."""
+    retain_on_delete: bool = False
 
 
 @dataclass(frozen=True)
@@ -210,6 +218,16 @@ def data_stores_encrypted_and_protected(resources: Sequence[Recorded]) -> list[V
     ]
 
 
+def _redirects_to_https(listener: dict[str, Any]) -> bool:
+    actions = _as_list(listener.get("defaultActions"))
+    return bool(actions) and all(
+        isinstance(action, dict)
+        and action.get("type") == "redirect"
+        and (action.get("redirect") or {}).get("protocol") == "HTTPS"
+        for action in actions
+    )
+
+
 def no_world_ingress(resources: Sequence[Recorded]) -> list[Violation]:
     load_balancer_groups = {
         group
@@ -217,6 +235,14 @@ def no_world_ingress(resources: Sequence[Recorded]) -> list[Violation]:
         if r.type == "aws:lb/loadBalancer:LoadBalancer"
         for group in r.inputs.get("securityGroups") or []
     }
+    http_listeners = [
+        r.inputs
+        for r in resources
+        if r.type == "aws:lb/listener:Listener" and r.inputs.get("port") == 80
+    ]
+    http_redirects_only = bool(http_listeners) and all(
+        _redirects_to_https(listener) for listener in http_listeners
+    )
     found = []
     for r in resources:
         rules: list[tuple[str, dict[str, Any]]] = []
@@ -237,8 +263,9 @@ def no_world_ingress(resources: Sequence[Recorded]) -> list[Violation]:
             ]
             if not any(source in WORLD for source in sources):
                 continue
-            https_only = rule.get("fromPort") == 443 and rule.get("toPort") == 443
-            if not (https_only and group in load_balancer_groups):
+            port = rule.get("fromPort") if rule.get("fromPort") == rule.get("toPort") else None
+            allowed = port == 443 or (port == 80 and http_redirects_only)
+            if not (allowed and group in load_balancer_groups):
                 found.append(
                     Violation(
                         "world-ingress",
@@ -489,12 +516,23 @@ SECRET_VALUES: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 
 
+CACHE_AUTH_VARIABLE = "REDIS_URL"
+CACHE_AUTH_URL = re.compile(r"^rediss://:[A-Za-z0-9]{16,128}@[\w.-]+:\d+/\d+$")
+"""The one credential a Lambda environment may hold: a Valkey AUTH token, over TLS."""
+
+
+def _cache_auth_url(name: str, value: Any) -> bool:
+    return (
+        name == CACHE_AUTH_VARIABLE and isinstance(value, str) and bool(CACHE_AUTH_URL.match(value))
+    )
+
+
 def _secret_problem(name: str, raw: Any) -> str | None:
     value, secret = _unwrap(raw)
     if secret:
         return "holds a Pulumi secret, which is stored and shown in plain text there"
     text = "" if value is None else str(value)
-    if SECRET_REFERENCE.match(text):
+    if SECRET_REFERENCE.match(text) or _cache_auth_url(name, value):
         return None
     for what, pattern in SECRET_VALUES:
         if pattern.search(text):
@@ -531,7 +569,20 @@ def no_plaintext_secrets(resources: Sequence[Recorded]) -> list[Violation]:
     for r in resources:
         if r.type == "aws:lambda/function:Function":
             variables, secret = _lambda_environment(r)
-            if secret:
+            explained = _cache_auth_url(
+                CACHE_AUTH_VARIABLE, _unwrap(variables.get(CACHE_AUTH_VARIABLE))[0]
+            )
+            if explained and not secret:
+                found.append(
+                    Violation(
+                        "plaintext-secret",
+                        r.name,
+                        f"its {CACHE_AUTH_VARIABLE} carries the cache's AUTH token but the "
+                        "environment is not a Pulumi secret, so the token is stored in the "
+                        "state in plain text: make the URL a secret",
+                    )
+                )
+            if secret and not explained:
                 found.append(
                     Violation(
                         "plaintext-secret",

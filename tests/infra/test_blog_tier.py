@@ -82,10 +82,13 @@ def test_wordpress_on_fargate_with_pinned_image(primary: harness.Run) -> None:
     assert service["networkConfiguration"]["securityGroups"] == [task_sg.id]
 
 
-def test_alb_is_https_only_for_the_blog_domain(primary: harness.Run) -> None:
-    listeners = primary.of_type("aws:lb/listener:Listener")
-    assert [listener.inputs["port"] for listener in listeners] == [443]
-    listener = listeners[0].inputs
+def test_alb_serves_https_for_the_blog_domain_and_redirects_http(primary: harness.Run) -> None:
+    listeners = {r.inputs["port"]: r.inputs for r in primary.of_type("aws:lb/listener:Listener")}
+    assert sorted(listeners) == [80, 443]
+    (redirect,) = listeners[80]["defaultActions"]
+    assert redirect["type"] == "redirect"
+    assert redirect["redirect"] == {"protocol": "HTTPS", "port": "443", "statusCode": "HTTP_301"}
+    listener = listeners[443]
     assert listener["protocol"] == "HTTPS"
     assert listener["sslPolicy"].startswith("ELBSecurityPolicy-TLS13")
     cert = primary.one("aws:acm/certificate:Certificate").inputs
@@ -106,7 +109,7 @@ def test_the_blog_is_placed_in_the_network_it_is_given(primary: harness.Run) -> 
     assert primary.of_type("aws:ec2/vpc:Vpc") == []
 
 
-def test_only_the_alb_takes_internet_traffic_and_only_on_443(primary: harness.Run) -> None:
+def test_only_the_alb_takes_internet_traffic_on_443_and_80(primary: harness.Run) -> None:
     groups = {
         r.id: r.name.removeprefix("blog-")
         for r in primary.of_type("aws:ec2/securityGroup:SecurityGroup")
@@ -116,7 +119,7 @@ def test_only_the_alb_takes_internet_traffic_and_only_on_443(primary: harness.Ru
         for r in primary.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
     ]
     world = [(g, r["fromPort"]) for g, r in rules if r.get("cidrIpv4") or r.get("cidrIpv6")]
-    assert world == [("alb-sg", 443)]
+    assert sorted(world) == [("alb-sg", 80), ("alb-sg", 443)]
     sourced = {
         (g, groups[r["referencedSecurityGroupId"]], r["fromPort"])
         for g, r in rules
@@ -272,3 +275,21 @@ def test_load_balancer_names_fit_aws_limit_of_32(prefix: str) -> None:
             (resource,) = run.of_type(typ)
             assert "name" not in resource.inputs  # auto-named, so replaceable
             assert len(resource.name) + 8 <= 32, (typ, resource.name)
+
+
+def test_a_crash_looping_blog_fails_the_deploy(primary: harness.Run) -> None:
+    service = primary.one("aws:ecs/service:Service").inputs
+    assert service["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
+    assert service["waitForSteadyState"] is True
+
+
+def test_the_final_snapshot_name_is_unique_per_deployment(
+    primary: harness.Run, secondary: harness.Run
+) -> None:
+    cluster = primary.one("aws:rds/cluster:Cluster").inputs
+    suffix = primary.one("random:index/randomId:RandomId")
+    assert suffix.inputs["byteLength"] == 4
+    # The mock's RandomId hex; a new deployment gets a new one, an update keeps it.
+    assert cluster["finalSnapshotIdentifier"] == "shop-blog-primary-final-0a1b2c3d"
+    assert cluster["skipFinalSnapshot"] is False
+    assert secondary.of_type("random:index/randomId:RandomId") == []

@@ -6,6 +6,7 @@ import json
 import subprocess
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -15,6 +16,7 @@ from components.failover_routing import (
     FailoverRouting,
     FailoverRoutingArgs,
     RegionFront,
+    content_security_policy,
     rto_budget_seconds,
     web_files,
 )
@@ -101,7 +103,7 @@ def test_api_latency_records_guarded_by_health_checks(latency: harness.Run) -> N
         for r in latency.of_type("aws:route53/healthCheck:HealthCheck")
         if "-api-health-" in r.name
     }
-    records = _records(latency, "api.books.example.com")
+    records = _records(latency, "api-latency.books.example.com")
     assert len(records) == 2
     for record in records:
         region = record["setIdentifier"]
@@ -117,8 +119,46 @@ def test_api_latency_records_guarded_by_health_checks(latency: harness.Run) -> N
         ]
 
 
+@pytest.mark.parametrize("mode", ["latency", "failover"])
+def test_api_name_is_one_alias_to_the_modes_records(
+    mode: str, latency: harness.Run, failover: harness.Run
+) -> None:
+    run = {"latency": latency, "failover": failover}[mode]
+    (api,) = [r for r in run.of_type("aws:route53/record:Record") if r.name == "fr-api"]
+    assert api.inputs["name"] == "api.books.example.com"
+    assert "setIdentifier" not in api.inputs
+    assert api.inputs["aliases"] == [
+        {"name": f"api-{mode}.books.example.com", "zoneId": "Z0123", "evaluateTargetHealth": True}
+    ]
+    routed = [r for r in run.of_type("aws:route53/record:Record") if f"-api-{mode}-" in r.name]
+    assert len(routed) == 2
+    # Created before the alias that targets them (Route 53 refuses a dangling alias).
+    assert {r.urn for r in routed} <= set(api.dependencies)
+
+
+def test_switching_the_routing_mode_never_changes_a_record_in_place(
+    latency: harness.Run, failover: harness.Run
+) -> None:
+    """Route 53 refuses two routing policies under one name: the routed records of one mode
+    share neither a logical name nor a DNS name with the other mode's, so a switch creates the
+    new ones beside the old, repoints `api.<domain>`, then deletes the old ones."""
+
+    def routed(run: harness.Run) -> dict[str, str]:
+        return {
+            r.name: r.inputs["name"]
+            for r in run.of_type("aws:route53/record:Record")
+            if "setIdentifier" in r.inputs and r.inputs["name"].startswith("api")
+        }
+
+    before, after = routed(latency), routed(failover)
+    assert set(before).isdisjoint(after)
+    assert set(before.values()).isdisjoint(after.values())
+    # The only api.<domain> record is the same resource in both modes.
+    assert "api.books.example.com" not in {*before.values(), *after.values()}
+
+
 def test_api_failover_mode(failover: harness.Run) -> None:
-    records = {r["setIdentifier"]: r for r in _records(failover, "api.books.example.com")}
+    records = {r["setIdentifier"]: r for r in _records(failover, "api-failover.books.example.com")}
     assert records["eu-west-1"]["failoverRoutingPolicies"] == [{"type": "PRIMARY"}]
     assert records["ap-southeast-1"]["failoverRoutingPolicies"] == [{"type": "SECONDARY"}]
     assert all("latencyRoutingPolicies" not in r for r in records.values())
@@ -158,7 +198,9 @@ def test_cloudfront_origin_group_over_both_buckets(latency: harness.Run) -> None
     assert [m["originId"] for m in group["members"]] == ["site-primary", "site-secondary"]
     behavior = dist["defaultCacheBehavior"]
     assert behavior["targetOriginId"] == group["originId"]
-    assert behavior["viewerProtocolPolicy"] == "https-only"
+    assert behavior["viewerProtocolPolicy"] == "redirect-to-https"
+    # Asian edges: the secondary region is ap-southeast-1 (PriceClass_100 has none).
+    assert dist["priceClass"] == "PriceClass_200"
     cert = dist["viewerCertificate"]
     assert cert["minimumProtocolVersion"] == "TLSv1.2_2021"
     assert cert["sslSupportMethod"] == "sni-only"
@@ -182,17 +224,59 @@ def test_spa_fallback_and_security_headers(latency: harness.Run) -> None:
     assert headers["frameOptions"]["frameOption"] == "DENY"
     assert "contentTypeOptions" in headers
     csp = headers["contentSecurityPolicy"]["contentSecurityPolicy"]
-    (connect,) = [d.split()[1:] for d in csp.split("; ") if d.startswith("connect-src ")]
-    # Every API origin config.json gives the web app, and nothing else but Cognito.
-    assert connect == [
+    directives = {d.split()[0]: d.split()[1:] for d in csp.split("; ")}
+    # Every origin config.json gives the web app, and nothing else.
+    assert directives["connect-src"] == [
         "'self'",
         "https://api.books.example.com",
         "https://api-eu-west-1.books.example.com",
         "https://api-ap-southeast-1.books.example.com",
         "https://cognito-idp.eu-west-1.amazonaws.com",
+        "https://blog.books.example.com",
     ]
+    assert directives["img-src"] == ["'self'", "data:", "https://blog.books.example.com"]
+    assert directives["default-src"] == ["'self'"]
+
+
+def _urls(value: object) -> list[str]:
+    """Every http(s) URL anywhere in a config.json value."""
+    if isinstance(value, dict):
+        return [url for item in value.values() for url in _urls(item)]
+    if isinstance(value, str) and value.startswith(("https://", "http://")):
+        return [value]
+    return []
+
+
+def test_the_csp_allows_every_origin_the_web_app_is_configured_to_call(
+    latency: harness.Run,
+) -> None:
     config = json.loads(_objects(latency)["config.json"]["content"])
-    assert {config["apiUrl"], *config["regionalApis"].values()} == set(connect[1:-1])
+    policy = latency.one("aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy")
+    csp = policy.inputs["securityHeadersConfig"]["contentSecurityPolicy"]["contentSecurityPolicy"]
+    connect = {d for d in csp.split("; ") if d.startswith("connect-src ")}.pop().split()
+    urls = _urls(config)
+    assert len(urls) == 5  # the routed API, two regional ones, Cognito, the blog
+    for url in urls:
+        parts = urlsplit(url)
+        assert f"{parts.scheme}://{parts.netloc}" in connect, url
+    # The blog's posts carry images from the blog's own origin.
+    img = {d for d in csp.split("; ") if d.startswith("img-src ")}.pop().split()
+    assert config["blogUrl"] in img
+
+
+def test_csp_origins_drop_paths_and_keep_ports() -> None:
+    config = {
+        "apiUrl": "https://api.example.org",
+        "regionalApis": {"eu-west-1": "https://api-eu-west-1.example.org/v1"},
+        "blogUrl": "https://blog.example.org:8443/",
+        "cognito": {"endpoint": "https://cognito-idp.eu-west-1.amazonaws.com"},
+    }
+    csp = content_security_policy(config)
+    assert (
+        "connect-src 'self' https://api.example.org https://api-eu-west-1.example.org "
+        "https://cognito-idp.eu-west-1.amazonaws.com https://blog.example.org:8443;"
+    ) in csp
+    assert "img-src 'self' data: https://blog.example.org:8443;" in csp
 
 
 def test_web_app_and_config_uploaded_to_the_primary_bucket(latency: harness.Run) -> None:
@@ -220,6 +304,20 @@ def test_web_app_and_config_uploaded_to_the_primary_bucket(latency: harness.Run)
             "userPoolId": "eu-west-1_Pool",
             "clientId": "client123",
         },
+    }
+
+
+def test_a_deploy_keeps_the_previous_releases_hashed_assets(latency: harness.Run) -> None:
+    retained = {
+        r.inputs["key"]: r.retain_on_delete
+        for r in latency.of_type("aws:s3/bucketObjectv2:BucketObjectv2")
+    }
+    # Hashed chunks outlive the release that uploaded them; the rest is replaced in place.
+    assert retained == {
+        "assets/index-abc123.js": True,
+        "index.html": False,
+        "covers/dune.svg": False,
+        "config.json": False,
     }
 
 

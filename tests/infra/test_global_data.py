@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import json
 
+import pulumi
+import pulumi_aws as aws
 import pytest
 
 from bookstore.tables import TABLES
-from components.global_data import GlobalData, GlobalDataArgs
+from components.global_data import GlobalData, GlobalDataArgs, _field
 from tests.infra import harness
 from tests.infra.policy import Recorded
 
@@ -200,3 +202,31 @@ def test_aurora_global_cluster(run: harness.Run) -> None:
     assert cluster["engineVersion"] == "8.0.mysql_aurora.3.08.2"
     assert cluster["storageEncrypted"] is True
     assert cluster["deletionProtection"] is True
+
+
+def test_replica_fields_are_read_without_warnings(monkeypatch: pytest.MonkeyPatch) -> None:
+    warnings: list[str] = []
+    monkeypatch.setattr(pulumi.log, "warn", lambda message, *a, **k: warnings.append(message))
+    # What pulumi-aws 7 hands an apply on a real deployment: output types, not dicts.
+    replica = aws.dynamodb.outputs.TableReplica(
+        region_name="ap-southeast-1", stream_arn="arn:aws:dynamodb:ap-southeast-1:1:stream"
+    )
+    assert _field(replica, "region_name") == "ap-southeast-1"
+    assert _field(replica, "stream_arn") == "arn:aws:dynamodb:ap-southeast-1:1:stream"
+    assert _field({"regionName": "eu-west-1"}, "region_name") == "eu-west-1"  # the mocks
+    assert warnings == []
+
+
+def test_site_buckets_expire_noncurrent_versions(run: harness.Run) -> None:
+    configs = run.of_type("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")
+    buckets = {b.id for b in run.of_type("aws:s3/bucket:Bucket")}
+    assert {c.inputs["bucket"] for c in configs} == buckets
+    assert {c.inputs["region"] for c in configs} == {"eu-west-1", "ap-southeast-1"}
+    versioning = {v.urn for v in run.of_type("aws:s3/bucketVersioning:BucketVersioning")}
+    for config in configs:
+        (rule,) = config.inputs["rules"]
+        assert rule["status"] == "Enabled"
+        assert rule["filter"] == {"prefix": ""}
+        assert rule["noncurrentVersionExpiration"] == {"noncurrentDays": 30}
+        assert rule["expiration"] == {"expiredObjectDeleteMarker": True}
+        assert set(config.dependencies) & versioning

@@ -42,6 +42,16 @@ def _children(run: harness.Run) -> list[Recorded]:
     return [r for r in run.resources if r.type != "bookstore:index:RegionalNetwork"]
 
 
+def test_subnets_only_in_zones_that_need_no_opt_in(network: harness.Run) -> None:
+    calls = [a for t, a in network.calls if t.endswith("getAvailabilityZones")]
+    assert calls
+    for call in calls:
+        assert call["state"] == "available"
+        assert call["filters"] == [{"name": "opt-in-status", "values": ["opt-in-not-required"]}]
+    zones = {r.inputs["availabilityZone"] for r in network.of_type("aws:ec2/subnet:Subnet")}
+    assert zones == {"ap-southeast-1a", "ap-southeast-1b"}
+
+
 def test_private_subnets_in_two_azs_reach_dynamodb_without_nat(network: harness.Run) -> None:
     vpc = network.one("aws:ec2/vpc:Vpc").inputs
     assert vpc["cidrBlock"] == "10.20.0.0/16"

@@ -10,6 +10,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 import pytest
+from pulumi.runtime import rpc
 
 from tests.infra import harness, policy
 from tests.infra.policy import Recorded
@@ -219,9 +220,26 @@ ALB = Recorded(
 )
 
 
+def _listener(port: int, action: dict[str, Any]) -> Recorded:
+    return Recorded(
+        type="aws:lb/listener:Listener",
+        name=f"listener-{port}",
+        inputs={"port": port, "defaultActions": [action]},
+    )
+
+
+REDIRECT = {"type": "redirect", "redirect": {"protocol": "HTTPS", "port": "443"}}
+
+
 def test_world_ingress_only_on_443_into_a_load_balancer() -> None:
     assert _rules([ALB, _ingress(443)]) == []
     assert _rules([ALB, _ingress(80)]) == ["world-ingress"]
+    assert _rules([ALB, _ingress(80), _listener(80, REDIRECT)]) == []
+    forward = _listener(80, {"type": "forward", "targetGroupArn": "tg"})
+    assert _rules([ALB, _ingress(80), forward]) == ["world-ingress"]
+    assert _rules([ALB, _ingress(80, group="sg-tasks"), _listener(80, REDIRECT)]) == [
+        "world-ingress"
+    ]
     assert _rules([ALB, _ingress(443, group="sg-tasks")]) == ["world-ingress"]
     assert _rules([ALB, _ingress(22, cidr="10.0.0.0/8")]) == []
     inline = Recorded(
@@ -442,6 +460,30 @@ def test_secrets_in_a_lambda_environment_fail(variables: dict[str, Any], problem
     assert violation.resource == "api-fn"
     assert problem in violation.message
     assert "Secrets Manager or SSM" in violation.message
+
+
+AUTH_URL = "rediss://:0123456789abcdefABCDEF@master.x.cache.amazonaws.com:6379/0"
+
+
+def test_a_secret_environment_is_accepted_only_for_the_caches_auth_token() -> None:
+    def secret_env(variables: dict[str, Any]) -> Recorded:
+        function = _function(variables)
+        wrapped = {rpc._special_sig_key: rpc._special_secret_sig, "value": {"variables": variables}}
+        return dataclasses.replace(function, inputs={**function.inputs, "environment": wrapped})
+
+    assert _only([secret_env({"REDIS_URL": AUTH_URL, "SITE": "x"})], "plaintext-secret") == []
+    # The same URL anywhere else, a password with a user name, a URL without TLS, or a secret
+    # environment without the token to explain it are all refused.
+    for variables in (
+        {"CACHE_URL": AUTH_URL},
+        {"REDIS_URL": AUTH_URL.replace("rediss://:", "rediss://admin:")},
+        {"REDIS_URL": AUTH_URL.replace("rediss://", "redis://")},
+        {"REDIS_URL": "rediss://master.x.cache.amazonaws.com:6379/0", "SITE": "x"},
+    ):
+        assert _only([secret_env(variables)], "plaintext-secret"), variables
+    # Not secret at all: the token would sit in the state in plain text.
+    (violation,) = _only([_function({"REDIS_URL": AUTH_URL})], "plaintext-secret")
+    assert "not a Pulumi secret" in violation.message
 
 
 def test_references_and_ordinary_settings_pass() -> None:
@@ -673,8 +715,13 @@ def _password_in_environment(inputs: dict[str, Any]) -> dict[str, Any]:
 
 def _with_variables(**extra: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
     def edit(inputs: dict[str, Any]) -> dict[str, Any]:
-        variables = {**inputs["environment"]["variables"], **extra}
-        return {**inputs, "environment": {"variables": variables}}
+        # The functions' environment is a Pulumi secret because REDIS_URL carries the cache's
+        # token; a REDIS_URL put in its place carries none.
+        environment, secret = policy._unwrap(inputs["environment"])
+        changed = {"variables": {**environment["variables"], **extra}}
+        if secret and "REDIS_URL" not in extra:
+            changed = {rpc._special_sig_key: rpc._special_secret_sig, "value": changed}
+        return {**inputs, "environment": changed}
 
     return edit
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -159,20 +160,48 @@ def test_functions_are_arm64_python312_from_the_artifact(
         assert function["code"].path == str(artifact.path)
 
 
+def _environment(run: harness.Run, function: str) -> dict[str, str]:
+    """A function's variables; the whole environment must arrive as a Pulumi secret, since
+    REDIS_URL carries the cache's AUTH token."""
+    environment = harness.unsecret(_function(run, function).inputs["environment"])
+    assert environment is not None, "the environment is not a secret"
+    return dict(environment["variables"])
+
+
 def test_function_environment_contract(secondary: harness.Run) -> None:
-    env = _function(secondary, "api").inputs["environment"]["variables"]
+    env = _environment(secondary, "api")
+    token = "randomrbredisauthtoken"  # the mock's RandomPassword result
     assert env == {
         "BOOKSTORE_REGION": "ap-southeast-1",
         "BOOKS_TABLE": "shop-Books",
         "CART_TABLE": "shop-Cart",
         "ORDERS_TABLE": "shop-Orders",
-        "REDIS_URL": "rediss://master.rb-redis.cache.amazonaws.com:6379/0",
+        "REDIS_URL": f"rediss://:{token}@master.rb-redis.cache.amazonaws.com:6379/0",
         "SITE_ORIGIN": "https://books.example.com",
         "POWERTOOLS_SERVICE_NAME": "bookstore",
         "POWERTOOLS_LOG_LEVEL": "INFO",
         # Route 53 fails a region over after 3 failures 10 s apart, i.e. after 20 s.
         "FAILBACK_AWAY_SECONDS": "20",
     }
+
+
+def test_valkey_requires_the_token_the_functions_connect_with(secondary: harness.Run) -> None:
+    group = secondary.one("aws:elasticache/replicationGroup:ReplicationGroup").inputs
+    token = harness.unsecret(group["authToken"])
+    assert token is not None, "the AUTH token is not a secret"
+    made = secondary.one("random:index/randomPassword:RandomPassword", "-redis-auth-token")
+    assert made.inputs["length"] >= 32
+    assert made.inputs["special"] is False  # nothing to escape in the URL
+    for function in ("api", "stream"):
+        url = _environment(secondary, function)["REDIS_URL"]
+        # What redis-py's from_url makes of it: TLS, no user name, the group's token.
+        parts = urlsplit(url)
+        assert parts.scheme == "rediss"
+        assert parts.username in ("", None)
+        assert parts.password == token
+        assert parts.hostname == "master.rb-redis.cache.amazonaws.com"
+        assert parts.port == 6379
+        assert parts.path == "/0"
 
 
 def test_api_role_names_exact_tables_and_index(secondary: harness.Run) -> None:

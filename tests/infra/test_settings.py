@@ -67,6 +67,20 @@ def test_a_name_prefix_aws_would_refuse_is_a_config_error(prefix: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("prefix", "start"),
+    [
+        ("internal", "internal-"),
+        ("internal-shop", "internal-"),
+        ("sthree", "sthree-"),
+        ("amzn-s3-demo", "amzn-s3-demo-"),
+    ],
+)
+def test_a_name_prefix_starting_a_reserved_name_is_a_config_error(prefix: str, start: str) -> None:
+    with pytest.raises(ConfigError, match=f"would start names with '{start}'.*choose another"):
+        _load("global", {**REQUIRED, "bookstore:namePrefix": prefix})
+
+
+@pytest.mark.parametrize(
     ("value", "expected"), [("", None), (" ops@example.com ", "ops@example.com")]
 )
 def test_alarm_email_is_optional(value: str, expected: str | None) -> None:
@@ -80,7 +94,9 @@ def test_an_alarm_email_that_is_not_an_address_is_a_config_error(value: str) -> 
         _load("secondary", {**REQUIRED, "bookstore:alarmEmail": value})
 
 
-@pytest.mark.parametrize("prefix", ["b", "shop", "bookstore-stg", "a1-b2-c3"])
+@pytest.mark.parametrize(
+    "prefix", ["b", "shop", "bookstore-stg", "a1-b2-c3", "internals", "sthreeshop"]
+)
 def test_name_prefixes_that_fit_are_taken(prefix: str) -> None:
     settings = _load("global", {**REQUIRED, "bookstore:namePrefix": prefix})
     assert settings.name_prefix == prefix  # type: ignore[attr-defined]

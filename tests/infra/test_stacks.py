@@ -261,7 +261,7 @@ def test_stack_reference_names_follow_config(
 def test_regions_must_match_the_primary_stack(
     web_dist: Path, primary_run: harness.Run, secondary_run: harness.Run
 ) -> None:
-    with pytest.raises(Exception, match="no site bucket for us-west-2") as info:
+    with pytest.raises(Exception, match="deployed with secondaryRegion ap-southeast-1") as info:
         run_program(
             "global",
             {"bookstore:webDist": str(web_dist), "bookstore:secondaryRegion": "us-west-2"},
@@ -270,7 +270,51 @@ def test_regions_must_match_the_primary_stack(
                 "organization/bookstore/secondary": secondary_run.exports,
             },
         )
-    assert "bookstore:secondaryRegion" in str(info.value)
+    assert "`pulumi config set bookstore:secondaryRegion ap-southeast-1`" in str(info.value)
+
+
+@pytest.mark.parametrize("stack", ["secondary", "global"])
+def test_a_primary_region_other_than_the_primary_stacks_is_refused(
+    stack: str,
+    artifact_dir: Path,
+    web_dist: Path,
+    primary_run: harness.Run,
+    secondary_run: harness.Run,
+) -> None:
+    # us-east-2 is neither region, so only the primary's own `region` output can tell.
+    with pytest.raises(Exception, match="deployed with primaryRegion eu-west-1") as info:
+        run_program(
+            stack,
+            {
+                "bookstore:artifactDir": str(artifact_dir),
+                "bookstore:webDist": str(web_dist),
+                "bookstore:primaryRegion": "us-east-2",
+            },
+            {
+                "organization/bookstore/primary": primary_run.exports,
+                "organization/bookstore/secondary": secondary_run.exports,
+            },
+        )
+    assert "`pulumi config set bookstore:primaryRegion eu-west-1`" in str(info.value)
+
+
+def test_the_secondary_trusts_the_pool_in_the_primary_stacks_region(
+    secondary_run: harness.Run,
+) -> None:
+    issuer = secondary_run.one("aws:apigatewayv2/authorizer:Authorizer").inputs["jwtConfiguration"][
+        "issuer"
+    ]
+    assert issuer == "https://cognito-idp.eu-west-1.amazonaws.com/bookstore-primary-users-id"
+
+
+def test_members_join_at_the_version_the_global_cluster_runs(
+    primary_run: harness.Run, secondary_run: harness.Run
+) -> None:
+    # The mock reports `<asked>-actual` as the running version.
+    actual = "8.0.mysql_aurora.3.08.2-actual"
+    assert primary_run.exports["auroraEngineVersion"] == actual
+    for run in (primary_run, secondary_run):
+        assert run.one("aws:rds/cluster:Cluster").inputs["engineVersion"] == actual
 
 
 def test_unknown_stack_is_a_clear_error() -> None:
