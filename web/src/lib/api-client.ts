@@ -64,10 +64,12 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
         ? { url: regional[pinned], region: pinned, routed: false }
         : { url: options.baseUrl, region: routedRegion, routed: true };
     if (!safe) return [first];
+    // When the routed endpoint fails, the region it last answered from is not known to be the
+    // failed one (DNS may have moved this client meanwhile), so it is tried too, last.
     const others = Object.keys(regional)
-      .filter((name) => name !== first.region)
+      .filter((name) => first.routed || name !== first.region)
       // A region that failed lately is the last resort, not the next try.
-      .sort((a, b) => Number(route.avoided(a)) - Number(route.avoided(b)))
+      .sort((a, b) => Number(route.avoided(a)) - Number(route.avoided(b)) || Number(a === first.region) - Number(b === first.region))
       .map((name) => ({ url: regional[name], region: name, routed: false }));
     return [first, ...others];
   }
@@ -149,7 +151,10 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
   async function returnToRouted(checkoutInProgress: () => boolean): Promise<boolean> {
     if (route.state().pinned === null || checkoutInProgress()) return false;
     const routed: Target = { url: options.baseUrl, region: null, routed: true };
-    const outcome = await attempt(routed, policy.healthPath, { method: "GET", headers: { Accept: "application/json" } }, policy.firstTimeoutMs);
+    // Asked as the shopper: the answer must come from where the shopper's own requests would go.
+    const token = await options.getToken?.();
+    const headers: Record<string, string> = { Accept: "application/json", ...(token ? { Authorization: `Bearer ${token}` } : {}) };
+    const outcome = await attempt(routed, policy.healthPath, { method: "GET", headers }, policy.firstTimeoutMs);
     if (!("response" in outcome) || outcome.response.status !== 200) return false;
     const region = outcome.response.headers.get(REGION_HEADER);
     if (region && route.avoided(region)) return false;
