@@ -133,10 +133,11 @@ def test_without_the_packages_the_sandbox_says_what_to_install(
 
     from sandbox import frontdoor, supervisor
     from sandbox.config import build_config
+    from sandbox.frontdoor import blog as frontdoor_blog
 
     monkeypatch.setenv("BOOKSTORE_SANDBOX_HOME", str(tmp_path))
     monkeypatch.setattr(supervisor, "find_missing", lambda: ["php-mysql"])
-    monkeypatch.setattr(frontdoor, "find_missing", lambda: ["php-mysql"])
+    monkeypatch.setattr(frontdoor_blog, "find_missing", lambda: ["php-mysql"])
     config = build_config(free_port_base())
     out = io.StringIO()
     boss = supervisor.Supervisor(config, out)

@@ -18,6 +18,7 @@ import components.failover_routing as deployed
 from sandbox import frontdoor
 from sandbox.config import HOST, build_config
 from sandbox.frontdoor import FrontDoor, Resolver, client_of, make_server
+from sandbox.frontdoor import server as frontdoor_server
 from tests.sandbox.conftest import free_port_base
 
 
@@ -208,10 +209,10 @@ def test_overload_is_answered_at_once_in_the_apis_error_shape() -> None:
         return 200, [], b""
 
     front.handle = slow  # type: ignore[method-assign]
-    original = frontdoor.MAX_IN_FLIGHT
-    frontdoor.MAX_IN_FLIGHT = 1
+    original = frontdoor_server.MAX_IN_FLIGHT
+    frontdoor_server.MAX_IN_FLIGHT = 1
     server = make_server(front, 0)
-    frontdoor.MAX_IN_FLIGHT = original
+    frontdoor_server.MAX_IN_FLIGHT = original
     threading.Thread(target=server.serve_forever, daemon=True).start()
     port = server.server_address[1]
     try:
