@@ -73,6 +73,15 @@ def _port_base(text: str) -> int:
 
 
 def register(parser: argparse.ArgumentParser) -> None:
+    _add_fault_options(parser)
+    _add_run_options(parser)
+    _add_client_options(parser)
+    parser.add_argument("--out", type=Path, default=Path("drills"), metavar="DIR")
+    _add_target_options(parser)
+
+
+def _add_fault_options(parser: argparse.ArgumentParser) -> None:
+    """Where the drill runs, which fault it injects, and into which region."""
     parser.add_argument("--target", choices=("sandbox", "aws"), default="sandbox")
     from drill.faults import PLANS
 
@@ -87,6 +96,10 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--region", metavar="R", help="the region to hit (default: the one serving users)"
     )
+
+
+def _add_run_options(parser: argparse.ArgumentParser) -> None:
+    """The load, when the fault comes and goes, and the RTO/RPO gates."""
     parser.add_argument("--users", type=_users, default=10, metavar="N", help="default 10")
     parser.add_argument(
         "--duration", type=_positive, default=60.0, metavar="S", help="seconds of load (60)"
@@ -118,6 +131,10 @@ def register(parser: argparse.ArgumentParser) -> None:
         metavar="S",
         help="seconds after service is back that a failed request may still be sent (2)",
     )
+
+
+def _add_client_options(parser: argparse.ArgumentParser) -> None:
+    """How the shoppers' client fails over, and the gate on the RTO they see."""
     parser.add_argument(
         "--client",
         choices=("policy", "naive"),
@@ -140,7 +157,10 @@ def register(parser: argparse.ArgumentParser) -> None:
         metavar="S",
         help="fail when the policy shoppers' RTO is above this (default 3)",
     )
-    parser.add_argument("--out", type=Path, default=Path("drills"), metavar="DIR")
+
+
+def _add_target_options(parser: argparse.ArgumentParser) -> None:
+    """The options of each target, in a group of its own."""
     sandbox = parser.add_argument_group("sandbox")
     sandbox.add_argument(
         "--port-base",
