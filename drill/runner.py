@@ -410,25 +410,7 @@ def _result(
     failover = findings.failover
     failover_loss = None if failover is None else failover.loss(acks, fault_time)
     inject_started = events.extra.get("injectStartedAt", fault_time)
-    # A cart write may be missing from the survivor for as long as the RPO allows.
-    lag_budget = options.max_rpo if options.max_rpo is not None else measure.DEFAULT_LAG_BUDGET
-    kinds = options.kinds()
-    by_client: dict[str, ClientFigures] = {}
-    for kind in dict.fromkeys(kinds):
-        sent = measure.of_client(records, kind)
-        kind_recovery = measure.recovery(sent, fault_time, options.k)
-        by_client[kind] = ClientFigures(
-            users=kinds.count(kind),
-            requests=len(sent),
-            errors=sum(1 for r in sent if r.outcome != "ok"),
-            moved=sum(1 for r in sent if r.moved_from is not None),
-            recovery=kind_recovery,
-            window=measure.error_window(
-                sent, inject_started, fault_time, kind_recovery, detection,
-                options.error_grace, lag_budget,
-            ),
-            reads=measure.read_your_writes(sent, inject_started, lag_budget, fault_time),
-        )  # fmt: skip
+    by_client = _by_client(records, options, inject_started, fault_time, detection)
     # The existing figures (RTO, the failover window) are those of the gated shoppers.
     gated = by_client[options.gated]
     recovery, window = gated.recovery, gated.window
@@ -441,20 +423,7 @@ def _result(
             ("after", restored_time, max(restored_time, events.load_stopped_at or 0.0)),
         ],
     )
-    policy_gated = options.gated == "policy"
-    gates = measure.Gates(
-        max_rto=options.max_rto,
-        max_rpo=options.max_rpo,
-        max_client_rto=options.max_client_rto if policy_gated else None,
-    )
-    measure.evaluate(
-        gates, fault_expects_recovery=True, recovery_result=recovery,
-        failover_loss=failover_loss, final_loss=check.final_loss, dup=check.duplicates,
-        boards=check.boards, table_diffs=check.table_diffs, fault_failures=findings.failures,
-        errors_window=window, fault_at=fault_time,
-        client_recovery=recovery if policy_gated else None,
-        reads=gated.reads if policy_gated else None,
-    )  # fmt: skip
+    gates = _gates(options, gated, check, findings.failures, failover_loss, fault_time)
     return Result(
         options=options,
         run_id=drilled.run_id,
@@ -490,6 +459,62 @@ def _result(
         by_client=by_client,
         projection=aws_projection(drilled.policy),
     )
+
+
+def _by_client(
+    records: list[RequestRecord],
+    options: Options,
+    inject_started: float,
+    fault_time: float,
+    detection: measure.Detection | None,
+) -> dict[str, ClientFigures]:
+    """The figures of each kind of shopper, over the requests that kind sent."""
+    # A cart write may be missing from the survivor for as long as the RPO allows.
+    lag_budget = options.max_rpo if options.max_rpo is not None else measure.DEFAULT_LAG_BUDGET
+    kinds = options.kinds()
+    by_client: dict[str, ClientFigures] = {}
+    for kind in dict.fromkeys(kinds):
+        sent = measure.of_client(records, kind)
+        kind_recovery = measure.recovery(sent, fault_time, options.k)
+        by_client[kind] = ClientFigures(
+            users=kinds.count(kind),
+            requests=len(sent),
+            errors=sum(1 for r in sent if r.outcome != "ok"),
+            moved=sum(1 for r in sent if r.moved_from is not None),
+            recovery=kind_recovery,
+            window=measure.error_window(
+                sent, inject_started, fault_time, kind_recovery, detection,
+                options.error_grace, lag_budget,
+            ),
+            reads=measure.read_your_writes(sent, inject_started, lag_budget, fault_time),
+        )  # fmt: skip
+    return by_client
+
+
+def _gates(
+    options: Options,
+    gated: ClientFigures,
+    check: Integrity,
+    fault_failures: list[str],
+    failover_loss: measure.Loss | None,
+    fault_time: float,
+) -> measure.Gates:
+    """The gates over the gated shoppers' figures and the data's integrity, evaluated."""
+    policy_gated = options.gated == "policy"
+    gates = measure.Gates(
+        max_rto=options.max_rto,
+        max_rpo=options.max_rpo,
+        max_client_rto=options.max_client_rto if policy_gated else None,
+    )
+    measure.evaluate(
+        gates, fault_expects_recovery=True, recovery_result=gated.recovery,
+        failover_loss=failover_loss, final_loss=check.final_loss, dup=check.duplicates,
+        boards=check.boards, table_diffs=check.table_diffs, fault_failures=fault_failures,
+        errors_window=gated.window, fault_at=fault_time,
+        client_recovery=gated.recovery if policy_gated else None,
+        reads=gated.reads if policy_gated else None,
+    )  # fmt: skip
+    return gates
 
 
 def aws_projection(policy: Policy | None) -> measure.AwsProjection:
