@@ -77,10 +77,13 @@ def direct(box: Sandbox, region: str) -> str:
     return str(box.refresh()["regions"][region]["blog"])
 
 
-def served_by(base: str, region: str) -> set[str] | None:
-    """The posts, when the front door answers this client from `region`; None otherwise."""
+def served_by(base: str, region: str, headers: dict[str, str]) -> set[str] | None:
+    """The posts, when the front door answers this client from `region`; None otherwise.
+    The client is what its headers make it: the front door keeps one DNS answer per
+    Authorization header, so a writer must wait for its own answer to move."""
+    url = f"{base}/?rest_route=/wp/v2/posts&per_page=100"
     try:
-        reply = http("GET", f"{base}/?rest_route=/wp/v2/posts&per_page=100", timeout=3)
+        reply = http("GET", url, headers=headers, timeout=3)
     except OSError:
         return None
     if reply.status != 200 or reply.headers.get("x-bookstore-region") != region:
@@ -248,7 +251,10 @@ def test_outage_of_the_primary_fails_over_and_restore_loses_nothing(
         assert db_role(box, secondary) == "primary"
         # Readers move once the primary's blog health check has failed and their cached DNS
         # answer has expired (detection + TTL, as on AWS); then they read what was written.
-        moved = eventually(lambda: served_by(blog(box), secondary), timeout=BLOG_MOVE_SECONDS)
+        writer = auth(box)
+        moved = eventually(
+            lambda: served_by(blog(box), secondary, writer), timeout=BLOG_MOVE_SECONDS
+        )
         assert before in moved
         # The secondary's WordPress is writable now.
         during = unique("During the outage")
