@@ -27,7 +27,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
 
-from sandbox.config import RegionConfig, SandboxConfig, repo_root
+from botocore.auth import S3SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+from sandbox.config import AWS_CREDENTIALS, RegionConfig, SandboxConfig, repo_root, url
 from sandbox.frontdoor.proxy import error, upstream
 from sandbox.httpd import Response
 
@@ -51,6 +55,18 @@ bucket, which the front door serves as CloudFront would. The API is at
 <a href="/api/books">/api/</a>, the front door's view of the regions at
 <a href="/frontdoor/status">/frontdoor/status</a>.</p>
 """
+
+
+_ORIGIN_CREDENTIALS = Credentials(
+    AWS_CREDENTIALS["AWS_ACCESS_KEY_ID"], AWS_CREDENTIALS["AWS_SECRET_ACCESS_KEY"]
+)
+
+
+def origin_access_headers(region: RegionConfig, method: str, path: str) -> list[tuple[str, str]]:
+    """SigV4 headers for a request to a region's S3 (CloudFront's origin access control)."""
+    request = AWSRequest(method=method, url=url(region.moto_port, path))
+    S3SigV4Auth(_ORIGIN_CREDENTIALS, "s3", region.name).add_auth(request)
+    return [(str(k), str(v)) for k, v in request.headers.items()]
 
 
 def object_cache_control(key: str) -> str:
@@ -127,10 +143,12 @@ class Site:
         return last
 
     def _origin(self, region: RegionConfig, method: str, path: str) -> Response | None:
+        # The cache policy forwards no viewer header to the origin; the request is signed, as
+        # CloudFront's origin access control signs it: the buckets are private.
+        headers = origin_access_headers(region, method, path)
         for _attempt in range(ORIGIN_CONNECTION_ATTEMPTS):
             try:
-                # The cache policy forwards no viewer header to the origin.
-                return upstream(region.moto_port, method, path, [], b"", self.origin_timeout)
+                return upstream(region.moto_port, method, path, headers, b"", self.origin_timeout)
             except (OSError, http.client.HTTPException) as exc:
                 log.warning("site origin %s: %s %s failed: %s", region.name, method, path, exc)
         return None

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import time
+import uuid
 
 from sandbox.frontdoor import API_TIMEOUT_SECONDS as API_TIMEOUT
+from sandbox.provision import s3_client
 from tests.sandbox.conftest import Sandbox, http
 
 
@@ -65,3 +67,18 @@ def test_a_regions_own_endpoint_fails_when_the_region_does_and_is_never_retried(
     reply = http("GET", f"{sandbox.front_door}/api-{down}/books?limit=1", timeout=30)
     assert reply.status == 200
     assert reply.headers["x-bookstore-region"] == down
+
+
+def test_the_site_is_read_from_the_private_buckets_as_cloudfront_reads_them(
+    sandbox: Sandbox,
+) -> None:
+    # The buckets are private: the front door signs its origin requests (origin access
+    # control). An object only in the secondary's bucket is served through the origin group.
+    config = sandbox.config
+    key = f"probe-{uuid.uuid4().hex}.txt"
+    s3_client(config.other(config.primary.name)).put_object(
+        Bucket=config.other(config.primary.name).site_bucket, Key=key, Body=b"from the bucket"
+    )
+    reply = http("GET", f"{sandbox.front_door}/{key}")
+    assert reply.status == 200, reply.body
+    assert reply.body == "from the bucket"
