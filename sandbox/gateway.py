@@ -84,7 +84,6 @@ THROTTLE_WAIT_SECONDS = 2.0
 MAX_STARTING = 2
 # How long an environment the gateway gave up on may take to finish before it is stopped.
 ABANDONED_SECONDS = 120.0
-TEXT_TYPES = ("text/", "application/json", "application/xml", "application/x-www-form")
 
 
 def _template(path: str) -> re.Pattern[str]:
